@@ -1,0 +1,58 @@
+"""triage: rule-driven, explainable triage of Chinese customer-service complaints.
+
+Load a policy once, then decide complaints with it::
+
+    import triage
+
+    policy = triage.load_policy()          # the bundled default policy
+    decision = policy.triage({"id": "A1", "channel": "phone", "text": "热水器漏水，第二次了"})
+    decision.severity, decision.owner.name, decision.rules_fired()
+"""
+
+from .complaint import Channel, Complaint, Customer, Demand, Handling, Product, RequestType
+from .decision import (
+    DECISION_SCHEMA_VERSION,
+    AbsenceEvidence,
+    Decision,
+    Evidence,
+    FieldEvidence,
+    KeywordEvidence,
+    OutputEvidence,
+    RegexEvidence,
+    RoleRef,
+    RuleHit,
+    decision_json_schema,
+)
+from .errors import ComplaintError, FieldIssue, PolicyError, Problem, RecordError, TriageError
+from .policy import Policy, bundled_policy_path, load_policy
+
+__all__ = [
+    "DECISION_SCHEMA_VERSION",
+    "AbsenceEvidence",
+    "Channel",
+    "Complaint",
+    "ComplaintError",
+    "Customer",
+    "Decision",
+    "Demand",
+    "Evidence",
+    "FieldEvidence",
+    "FieldIssue",
+    "Handling",
+    "KeywordEvidence",
+    "OutputEvidence",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "Product",
+    "RecordError",
+    "RegexEvidence",
+    "RequestType",
+    "RoleRef",
+    "RuleHit",
+    "TriageError",
+    "bundled_policy_path",
+    "decision_json_schema",
+    "load_policy",
+]
+__version__ = "0.1.0"

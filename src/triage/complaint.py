@@ -1,0 +1,200 @@
+"""The complaint record: what a customer-service system hands to the policy.
+
+Records come as ``Complaint`` objects, dicts or JSON lines; a bad record is rejected with a
+``ComplaintError`` that names every wrong field in plain words.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    field_validator,
+)
+
+from .errors import ComplaintError, FieldIssue
+
+#: The longest text a record may carry by default (characters); see ``Policy``.
+MAX_ATTRIBUTE_DEPTH = 16
+
+
+class Channel(StrEnum):
+    """How the complaint reached the company (渠道)."""
+
+    PHONE = "phone"
+    VISIT = "visit"
+    LETTER = "letter"
+    EMAIL = "email"
+    FAX = "fax"
+    WEB = "web"
+    FACTORY_SYSTEM = "factory_system"
+    ONSITE_VERBAL = "onsite_verbal"
+    CALLBACK = "callback"
+    KEY_ACCOUNT_VISIT = "key_account_visit"
+    OTHER = "other"
+
+
+class RequestType(StrEnum):
+    """What the customer asks for: the five kinds of 客户投诉 in the broad sense, and praise."""
+
+    COMPLAINT = "complaint"
+    REPAIR = "repair"
+    INQUIRY = "inquiry"
+    SUGGESTION = "suggestion"
+    CHALLENGE = "challenge"
+    PRAISE = "praise"
+
+
+class Handling(StrEnum):
+    """General problems are answered at once; special ones go to a manager and a negotiation."""
+
+    GENERAL = "general"
+    SPECIAL = "special"
+
+
+class Demand(StrEnum):
+    """What the customer explicitly asks for, as recorded by the agent."""
+
+    COMPENSATION = "compensation"
+    REFUND = "refund"
+    EXCHANGE = "exchange"
+    REPAIR = "repair"
+    CORRECTIVE_ACTION = "corrective_action"
+    APOLOGY = "apology"
+    DESIGN_CHANGE = "design_change"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, coerce_numbers_to_str=True, str_strip_whitespace=False
+    )
+
+
+ShortStr = Annotated[str, Field(max_length=200)]
+
+
+class Customer(_Record):
+    """Who complains; ``title`` is the form of address staff use (先生, 女士)."""
+
+    id: ShortStr | None = None
+    name: ShortStr | None = None
+    title: ShortStr | None = None
+    tier: ShortStr | None = None
+    locale: ShortStr | None = None
+
+
+class Product(_Record):
+    """What the complaint is about; ``domain`` selects the domain rules of the policy."""
+
+    domain: ShortStr | None = None
+    line: ShortStr | None = None
+    model: ShortStr | None = None
+    purchase_date: date | None = None
+    lot: ShortStr | None = None
+
+
+class Complaint(_Record):
+    """One complaint record. Only ``id``, ``text`` and ``channel`` are required.
+
+    ``received_at`` may be naive: the policy then reads it in its own time zone.
+    ``attributes`` holds anything else a custom rule may test (``attributes.score``).
+    """
+
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    text: str
+    channel: Channel
+    request_type: RequestType | None = None
+    received_at: datetime | None = None
+    customer: Customer | None = None
+    product: Product | None = None
+    prior_rejections: Annotated[int, Field(ge=0, le=1_000)] = 0
+    demands: tuple[Demand, ...] = ()
+    attributes: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("attributes")
+    @classmethod
+    def _shallow_enough(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        if _depth(value) > MAX_ATTRIBUTE_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_ATTRIBUTE_DEPTH} levels")
+        return value
+
+    @field_validator("demands")
+    @classmethod
+    def _unique_demands(cls, value: tuple[Demand, ...]) -> tuple[Demand, ...]:
+        return tuple(dict.fromkeys(value))
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_ATTRIBUTE_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def parse_complaint(record: Complaint | dict[str, Any] | str | bytes) -> Complaint:
+    """Validate a record given as a ``Complaint``, a dict or one JSON line.
+
+    Raises ``ComplaintError`` listing every wrong field, never pydantic's own error.
+    """
+    if isinstance(record, Complaint):
+        return record
+    try:
+        if isinstance(record, str | bytes):
+            return Complaint.model_validate_json(record)
+        if isinstance(record, dict):
+            return Complaint.model_validate(record)
+    except ValidationError as exc:
+        raise _complaint_error(exc, record) from None
+    except (RecursionError, ValueError) as exc:
+        raise ComplaintError([FieldIssue("", f"unreadable record: {exc}")]) from None
+    raise ComplaintError(
+        [FieldIssue("", f"expected a JSON object, found {type(record).__name__}")]
+    )
+
+
+_FIELD_NAMES: dict[tuple[str, ...], list[str]] = {
+    (): list(Complaint.model_fields),
+    ("customer",): list(Customer.model_fields),
+    ("product",): list(Product.model_fields),
+}
+
+
+def _complaint_error(exc: ValidationError, record: Any) -> ComplaintError:
+    issues = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(str(p) for p in err["loc"])
+        kind = err["type"]
+        where = ".".join(loc)
+        if kind == "json_invalid":
+            issues.append(FieldIssue("", f"not valid JSON: {err['ctx'].get('error', err['msg'])}"))
+        elif kind == "model_type" or (kind == "model_attributes_type" and not loc):
+            issues.append(FieldIssue(where, "expected a JSON object"))
+        elif kind == "extra_forbidden":
+            known = _FIELD_NAMES.get(loc[:-1], [])
+            close = difflib.get_close_matches(loc[-1], known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            issues.append(FieldIssue(where, f"unknown field{hint}"))
+        elif kind == "missing":
+            issues.append(FieldIssue(where, "required field is missing"))
+        elif kind == "enum":
+            expected = err.get("ctx", {}).get("expected", "")
+            issues.append(
+                FieldIssue(where, f"{err.get('input')!r} is not allowed; expected {expected}")
+            )
+        else:
+            issues.append(FieldIssue(where, err["msg"]))
+    complaint_id = None
+    if isinstance(record, dict) and isinstance(record.get("id"), str | int):
+        complaint_id = str(record["id"])
+    return ComplaintError(issues, complaint_id=complaint_id)

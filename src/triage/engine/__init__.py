@@ -1,0 +1,1 @@
+"""Stage 4 of the pipeline: the compiled evaluator (keyword index, conditions, stages)."""

@@ -1,0 +1,297 @@
+"""Conditions compiled into plain closures: ``test`` decides, ``explain`` gives evidence.
+
+``test`` runs for every candidate rule and does no allocation it can avoid; ``explain``
+runs only for the rules that fired, to build the evidence the decision carries.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import re2
+
+from ..conditions import (
+    AllOf,
+    AnyOf,
+    Condition,
+    FieldTest,
+    NotOf,
+    OutputTest,
+    RegexTest,
+    TextTest,
+    Word,
+)
+from ..decision import (
+    AbsenceEvidence,
+    Evidence,
+    FieldEvidence,
+    KeywordEvidence,
+    OutputEvidence,
+    RegexEvidence,
+)
+from .context import Context
+
+Test = Callable[[Context], bool]
+Explain = Callable[[Context], list[Evidence]]
+
+#: At most this many occurrences of one word are listed as evidence.
+MAX_OCCURRENCES = 5
+
+
+class CompiledCondition:
+    """A condition ready to run, and the words one of which must occur for it to hold."""
+
+    __slots__ = ("explain", "test", "triggers")
+
+    def __init__(self, test: Test, explain: Explain, triggers: frozenset[int] | None) -> None:
+        self.test = test
+        self.explain = explain
+        self.triggers = triggers
+
+
+def compile_condition(condition: Condition, word_ids: dict[str, int]) -> CompiledCondition:
+    """Compile ``condition``; ``word_ids`` maps each folded word to its keyword id."""
+    if isinstance(condition, TextTest):
+        return _text(condition, word_ids)
+    if isinstance(condition, FieldTest):
+        return _field(condition)
+    if isinstance(condition, RegexTest):
+        return _regex(condition)
+    if isinstance(condition, OutputTest):
+        return _output(condition)
+    if isinstance(condition, AllOf):
+        return _all([compile_condition(c, word_ids) for c in condition.items])
+    if isinstance(condition, AnyOf):
+        return _any([compile_condition(c, word_ids) for c in condition.items])
+    return _not(condition, compile_condition(condition.item, word_ids))
+
+
+def _text(cond: TextTest, word_ids: dict[str, int]) -> CompiledCondition:
+    by_id: dict[int, Word] = {}
+    for word in cond.words:
+        by_id.setdefault(word_ids[word.folded], word)
+    ids = frozenset(by_id)
+    negation = cond.negation
+
+    def hits(ctx: Context) -> dict[int, list[int]]:
+        return ctx.hits if negation else ctx.all_hits
+
+    test: Test
+    if cond.mode == "any":
+        def test(ctx: Context) -> bool:
+            return not (ctx.hits if negation else ctx.all_hits).keys().isdisjoint(ids)
+    elif cond.mode == "all":
+        def test(ctx: Context) -> bool:
+            return (ctx.hits if negation else ctx.all_hits).keys() >= ids
+    else:
+        def test(ctx: Context) -> bool:
+            return (ctx.hits if negation else ctx.all_hits).keys().isdisjoint(ids)
+
+    if cond.mode == "none":
+        rendered = cond.render()
+
+        def explain_absent(ctx: Context) -> list[Evidence]:
+            return [AbsenceEvidence(rendered)]
+
+        return CompiledCondition(test, explain_absent, None)
+
+    def explain(ctx: Context) -> list[Evidence]:
+        found = hits(ctx)
+        out: list[Evidence] = []
+        for kid, word in by_id.items():
+            for start in found.get(kid, ())[:MAX_OCCURRENCES]:
+                end = start + len(word.folded)
+                out.append(KeywordEvidence(word.text, word.vocabulary, start, end,
+                                           ctx.text[start:end]))
+        out.sort(key=lambda e: e.start if isinstance(e, KeywordEvidence) else 0)
+        return out
+
+    return CompiledCondition(test, explain, ids if ids and negation else None)
+
+
+_ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
+}
+
+
+def _getter(path: str) -> Callable[[Context], Any]:
+    if path == "received_at":
+        return lambda ctx: ctx.received_at()
+    parts = path.split(".")
+    if parts[0] == "attributes":
+        keys = parts[1:]
+
+        def get_attribute(ctx: Context) -> Any:
+            value: Any = ctx.complaint.attributes
+            for key in keys:
+                if not isinstance(value, dict):
+                    return None
+                value = value.get(key)
+            return value
+
+        return get_attribute
+    if len(parts) == 1:
+        name = parts[0]
+        return lambda ctx: getattr(ctx.complaint, name)
+    outer, inner = parts
+
+    def get_nested(ctx: Context) -> Any:
+        holder = getattr(ctx.complaint, outer)
+        return None if holder is None else getattr(holder, inner)
+
+    return get_nested
+
+
+def _field(cond: FieldTest) -> CompiledCondition:
+    get = _getter(cond.path)
+    op, expected = cond.op, cond.value
+    check: Callable[[Any], bool]
+    if op == "exists":
+        def check(v: Any) -> bool:
+            return (v is not None and v != () and v != "") is expected
+    elif op == "eq":
+        def check(v: Any) -> bool:
+            return v is not None and v == expected
+    elif op == "ne":
+        def check(v: Any) -> bool:
+            return v is None or v != expected
+    elif op == "in":
+        allowed = frozenset(_hashable(e) for e in expected)
+
+        def check(v: Any) -> bool:
+            return v is not None and _hashable(v) in allowed
+    elif op == "not_in":
+        banned = frozenset(_hashable(e) for e in expected)
+
+        def check(v: Any) -> bool:
+            return v is None or _hashable(v) not in banned
+    elif op == "contains":
+        wanted = frozenset(expected) if isinstance(expected, tuple) else frozenset([expected])
+
+        def check(v: Any) -> bool:
+            return isinstance(v, tuple | list) and not wanted.isdisjoint(v)
+    elif op == "between":
+        low, high = expected
+
+        def check(v: Any) -> bool:
+            return v is not None and _ordered(v, low) and low <= v <= high
+    else:
+        compare = _ORDER_OPS[op]
+
+        def check(v: Any) -> bool:
+            return v is not None and _ordered(v, expected) and compare(v, expected)
+
+    def test(ctx: Context) -> bool:
+        try:
+            return check(get(ctx))
+        except TypeError:
+            return False
+
+    def explain(ctx: Context) -> list[Evidence]:
+        actual = get(ctx)
+        if isinstance(actual, tuple):
+            actual = list(actual)
+        return [FieldEvidence(cond.path, op, expected, actual)]
+
+    return CompiledCondition(test, explain, None)
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else repr(value)
+
+
+def _ordered(value: Any, expected: Any) -> bool:
+    """Whether value and expected can be compared: both numbers, or the same kind of date."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return False
+    if isinstance(value, int | float) and isinstance(expected, int | float):
+        return True
+    if isinstance(value, datetime) != isinstance(expected, datetime):
+        return False
+    return type(value) is type(expected) or (
+        isinstance(value, str) and isinstance(expected, str))
+
+
+def _regex(cond: RegexTest) -> CompiledCondition:
+    pattern = re2.compile(cond.pattern)
+
+    def test(ctx: Context) -> bool:
+        return pattern.search(ctx.folded) is not None
+
+    def explain(ctx: Context) -> list[Evidence]:
+        match = pattern.search(ctx.folded)
+        if match is None:
+            return []
+        start, end = match.span()
+        return [RegexEvidence(cond.pattern, start, end, ctx.text[start:end])]
+
+    return CompiledCondition(test, explain, None)
+
+
+def _output(cond: OutputTest) -> CompiledCondition:
+    values = frozenset(cond.values)
+    name = cond.name
+    if name == "flags":
+        def test(ctx: Context) -> bool:
+            return not ctx.flags.isdisjoint(values)
+
+        def explain(ctx: Context) -> list[Evidence]:
+            return [OutputEvidence("flag", f) for f in cond.values if f in ctx.flags]
+    else:
+        def test(ctx: Context) -> bool:
+            return ctx.outputs.get(name) in values
+
+        def explain(ctx: Context) -> list[Evidence]:
+            return [OutputEvidence(name, str(ctx.outputs.get(name)))]
+
+    return CompiledCondition(test, explain, None)
+
+
+def _all(items: list[CompiledCondition]) -> CompiledCondition:
+    tests = tuple(i.test for i in items)
+    test: Test
+    if len(tests) == 2:
+        first, second = tests
+
+        def test(ctx: Context) -> bool:
+            return first(ctx) and second(ctx)
+    else:
+        def test(ctx: Context) -> bool:
+            return all(t(ctx) for t in tests)
+
+    def explain(ctx: Context) -> list[Evidence]:
+        return [e for i in items for e in i.explain(ctx)]
+
+    required = [i.triggers for i in items if i.triggers is not None]
+    return CompiledCondition(test, explain, min(required, key=len) if required else None)
+
+
+def _any(items: list[CompiledCondition]) -> CompiledCondition:
+    tests = tuple(i.test for i in items)
+
+    def test(ctx: Context) -> bool:
+        return any(t(ctx) for t in tests)
+
+    def explain(ctx: Context) -> list[Evidence]:
+        return [e for i in items if i.test(ctx) for e in i.explain(ctx)]
+
+    triggers = None
+    if all(i.triggers is not None for i in items):
+        triggers = frozenset().union(*(i.triggers for i in items if i.triggers is not None))
+    return CompiledCondition(test, explain, triggers)
+
+
+def _not(cond: NotOf, item: CompiledCondition) -> CompiledCondition:
+    inner = item.test
+    rendered = cond.item.render()
+
+    def test(ctx: Context) -> bool:
+        return not inner(ctx)
+
+    def explain(ctx: Context) -> list[Evidence]:
+        return [AbsenceEvidence(rendered)]
+
+    return CompiledCondition(test, explain, None)

@@ -1,0 +1,146 @@
+"""One error tree for the library: every failure a caller can act on is a ``TriageError``.
+
+Policy mistakes are collected, not raised one at a time: a ``PolicyError`` carries every
+``Problem`` found, each with file, line, column, the offending source line and a hint,
+sorted by location, in the spirit of Jinja's ``TemplateSyntaxError``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One mistake found in a policy file: where it is, what is wrong, how to fix it."""
+
+    file: str
+    line: int
+    column: int
+    code: str
+    message: str
+    hint: str | None = None
+    source_line: str | None = None
+    severity: Severity = "error"
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file, self.line, self.column, self.message)
+
+    def format(self) -> str:
+        """Render as ``file:line:col: error[code]: message`` with the source line and hint."""
+        head = f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        lines = [head]
+        if self.source_line is not None:
+            lines.append(f"    {self.source_line.rstrip()}")
+            lines.append("    " + _caret_padding(self.source_line, self.column) + "^")
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+            "source_line": self.source_line,
+        }
+
+
+def _caret_padding(source_line: str, column: int) -> str:
+    """Spaces up to ``column`` (1-based), two columns for each wide (CJK) character."""
+    pad = []
+    for ch in source_line[: max(column - 1, 0)]:
+        if ch == "\t":
+            pad.append("\t")
+        elif ord(ch) >= 0x1100 and _is_wide(ch):
+            pad.append("  ")
+        else:
+            pad.append(" ")
+    return "".join(pad)
+
+
+def _is_wide(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+class TriageError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class PolicyError(TriageError):
+    """The policy could not be loaded: carries every problem found, sorted by location."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=Problem.sort_key))
+        errors = sum(1 for p in self.problems if p.severity == "error")
+        super().__init__(f"policy has {errors} error(s)")
+
+    def __str__(self) -> str:
+        errors = [p for p in self.problems if p.severity == "error"]
+        body = "\n".join(p.format() for p in self.problems)
+        return f"policy has {len(errors)} error(s):\n{body}"
+
+    def to_json(self) -> str:
+        return json.dumps([p.to_dict() for p in self.problems], ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldIssue:
+    """One reason a complaint record was rejected, with the field it concerns."""
+
+    field: str
+    message: str
+
+
+class ComplaintError(TriageError):
+    """A complaint record is invalid: lists every field that is wrong and why."""
+
+    def __init__(self, issues: Iterable[FieldIssue], *, complaint_id: str | None = None) -> None:
+        self.issues: tuple[FieldIssue, ...] = tuple(issues)
+        self.complaint_id = complaint_id
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        parts = [f"{i.field}: {i.message}" if i.field else i.message for i in self.issues]
+        return "; ".join(parts) or "invalid complaint"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    """The result for one input record that could not be triaged; other records go on.
+
+    ``line`` is the 1-based line of a JSON-lines input (or the 1-based position in an
+    iterable); ``complaint_id`` is set when the record got far enough to have one.
+    """
+
+    line: int
+    code: str
+    message: str
+    complaint_id: str | None = None
+    issues: tuple[FieldIssue, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "line": self.line,
+                "code": self.code,
+                "message": self.message,
+                "id": self.complaint_id,
+                "issues": [{"field": i.field, "message": i.message} for i in self.issues],
+            }
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))

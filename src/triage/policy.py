@@ -1,0 +1,241 @@
+"""The front door: ``load_policy`` runs load -> validate -> compile, ``Policy`` evaluates.
+
+A ``Policy`` is built once and never changes: it is safe to share between threads, and
+every ``Decision`` it makes records the policy's content hash (``version``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .complaint import Complaint, parse_complaint
+from .conditions import TextTest, walk
+from .decision import Decision, RoleRef, RuleHit
+from .engine.context import Context
+from .engine.keywords import KeywordIndex
+from .engine.stages import CompiledStage, compile_stages, given_request_type
+from .errors import ComplaintError, FieldIssue, Problem, RecordError
+from .loader import load_files
+from .schema import STAGES
+from .text import fold
+from .validate import PolicyModel, validate_policy
+
+#: Longest complaint text accepted (characters), unless ``load_policy`` says otherwise.
+DEFAULT_MAX_TEXT_LENGTH = 1_000_000
+
+Record = Complaint | Mapping[str, Any] | str | bytes
+
+
+def bundled_policy_path() -> Path:
+    """Where the default policy (``rules/``) is: inside the installed package, or the repo."""
+    packaged = resources.files("triage").joinpath("_bundled", "rules")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def load_policy(path: str | Path | None = None, *,
+                max_text_length: int = DEFAULT_MAX_TEXT_LENGTH) -> Policy:
+    """Load, validate and compile a policy: a directory of YAML files, or one file.
+
+    ``None`` loads the bundled default policy. Raises ``PolicyError`` listing every
+    problem found, each with file, line, column and a hint.
+    """
+    root = bundled_policy_path() if path is None else Path(path)
+    loaded = load_files(root)
+    model = validate_policy(loaded)
+    return Policy(model, root, max_text_length=max_text_length)
+
+
+class Policy:
+    """A compiled, immutable policy. Build it with ``load_policy``."""
+
+    __slots__ = ("_escalation", "_index", "_max_text", "_model", "_owners", "_ranks",
+                 "_stages", "_tz", "_word_ids", "path")
+
+    def __init__(self, model: PolicyModel, path: Path, *,
+                 max_text_length: int = DEFAULT_MAX_TEXT_LENGTH) -> None:
+        words: dict[str, int] = {}
+        for stage in model.stages.values():
+            for rule in stage.rules:
+                for cond in walk(rule.condition):
+                    if isinstance(cond, TextTest):
+                        for word in cond.words:
+                            words.setdefault(word.folded, len(words))
+        setter = object.__setattr__
+        negation = model.meta.negation
+        cues = [fold(c) for c in negation.cues] if negation.enabled else []
+        setter(self, "_model", model)
+        setter(self, "path", path)
+        setter(self, "_word_ids", MappingProxyType(words))
+        setter(self, "_index", KeywordIndex(list(words), cues, negation.window))
+        setter(self, "_stages", MappingProxyType(compile_stages(model, words)))
+        setter(self, "_tz", ZoneInfo(model.meta.timezone))
+        setter(self, "_max_text", max_text_length)
+        setter(self, "_ranks", MappingProxyType(
+            {v: i for i, v in enumerate(model.taxonomy["severity"])}))
+        owners = {name: RoleRef(name, spec.name) for name, spec in model.roles.items()}
+        setter(self, "_owners", MappingProxyType(owners))
+        chains: dict[str, tuple[RoleRef, ...]] = {}
+        for name in model.roles:
+            chain: list[RoleRef] = []
+            current = model.roles[name].escalates_to
+            while current is not None and len(chain) < len(model.roles):
+                chain.append(owners[current])
+                current = model.roles[current].escalates_to
+            chains[name] = tuple(chain)
+        setter(self, "_escalation", MappingProxyType(chains))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Policy is immutable; load a new one to change it")
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.name!r} version={self.version} rules={self.rule_count}>"
+
+    @property
+    def version(self) -> str:
+        """Content hash of the policy files: recorded in every decision."""
+        return self._model.version
+
+    @property
+    def name(self) -> str:
+        return self._model.meta.name
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return self._tz
+
+    @property
+    def rule_count(self) -> int:
+        return sum(len(s.rules) for s in self._model.stages.values())
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """Problems that did not stop the load (e.g. rules tied on priority)."""
+        return self._model.warnings
+
+    @property
+    def taxonomy(self) -> Mapping[str, Mapping[str, str]]:
+        """Each output's values and their Chinese labels, as the policy defines them."""
+        return MappingProxyType({k: MappingProxyType(v)
+                                 for k, v in self._model.taxonomy.items()})
+
+    def label(self, kind: str, value: str) -> str:
+        """The Chinese label of an output value (``label('category', 'service')``)."""
+        if kind in ("owner", "role"):
+            role = self._owners.get(value)
+            return role.name if role else value
+        return self._model.taxonomy.get(kind, {}).get(value, value)
+
+    def triage(self, complaint: Record, *, now: datetime | None = None) -> Decision:
+        """Decide one complaint. ``now`` stands in for ``received_at`` when the record has none.
+
+        Raises ``ComplaintError`` when the record is invalid.
+        """
+        record = parse_complaint(complaint)  # type: ignore[arg-type]
+        if len(record.text) > self._max_text:
+            raise ComplaintError(
+                [FieldIssue("text", f"text has {len(record.text):,} characters; this policy "
+                                    f"accepts at most {self._max_text:,}")],
+                complaint_id=record.id)
+        folded = fold(record.text)
+        hits, all_hits = self._index.scan(folded)
+        ctx = Context(record, folded, hits, all_hits, self._tz, now)
+        stages = self._stages
+        explanation: list[RuleHit] = []
+        outputs = ctx.outputs
+
+        if record.request_type is not None:
+            outputs["request_type"] = record.request_type.value
+            explanation.append(given_request_type(record.request_type.value))
+        else:
+            self._first(stages["request_type"], ctx, explanation)
+
+        flag_hits = stages["flags"].run(ctx)
+        explanation.extend(flag_hits)
+        flags: dict[str, None] = {}
+        for hit in flag_hits:
+            for flag in hit.outputs.get("flags", ()):
+                flags[flag] = None
+        ctx.flags = frozenset(flags)
+
+        self._first(stages["category"], ctx, explanation)
+
+        severity_hits = stages["severity"].run(ctx)
+        explanation.extend(severity_hits)
+        ranks = self._ranks
+        outputs["severity"] = max((h.outputs["severity"] for h in severity_hits),
+                                  key=ranks.__getitem__)
+
+        self._first(stages["handling"], ctx, explanation)
+        owner_hit = self._first(stages["owner"], ctx, explanation)
+        owner = outputs["owner"]
+        escalation = owner_hit.outputs.get("escalation")
+        chain = (tuple(self._owners[r] for r in escalation) if escalation is not None
+                 else self._escalation[owner])
+
+        return Decision(
+            complaint_id=record.id,
+            request_type=outputs["request_type"],
+            handling=outputs["handling"],
+            category=outputs["category"],
+            subcategory=outputs.get("subcategory"),
+            severity=outputs["severity"],
+            flags=tuple(sorted(flags)),
+            owner=self._owners[owner],
+            escalation=chain,
+            explanation=tuple(explanation),
+            policy_version=self._model.version,
+        )
+
+    @staticmethod
+    def _first(stage: CompiledStage, ctx: Context, explanation: list[RuleHit]) -> RuleHit:
+        hit = stage.run(ctx)[0]
+        ctx.outputs.update(hit.outputs)
+        explanation.append(hit)
+        return hit
+
+    def triage_many(self, records: Iterable[Record], *, now: datetime | None = None,
+                    first_line: int = 1) -> Iterator[Decision | RecordError]:
+        """Decide each record in order; a bad record yields a ``RecordError``, not an exception.
+
+        ``line`` of an error is the record's position counted from ``first_line`` (for JSON
+        lines, its line number). Blank lines in a text input are skipped but counted.
+        """
+        for number, record in enumerate(records, start=first_line):
+            if isinstance(record, str | bytes) and not record.strip():
+                continue
+            yield self._triage_or_error(record, number, now)
+
+    def _triage_or_error(self, record: Record, number: int,
+                         now: datetime | None) -> Decision | RecordError:
+        try:
+            return self.triage(record, now=now)
+        except ComplaintError as exc:
+            complaint_id = exc.complaint_id or _guess_id(record)
+            return RecordError(number, "invalid-record", exc.message, complaint_id, exc.issues)
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The stage names, in the order they run."""
+        return STAGES
+
+
+def _guess_id(record: Record) -> str | None:
+    if isinstance(record, str | bytes):
+        try:
+            data = json.loads(record)
+        except (ValueError, RecursionError):
+            return None
+        record = data if isinstance(data, dict) else {}
+    if isinstance(record, Mapping):
+        value = record.get("id")
+        return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+    return None

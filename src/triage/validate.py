@@ -1,0 +1,431 @@
+"""Stage 3 of the pipeline: merge the files of a policy and check what they mean.
+
+Structure is checked per file by ``schema.py``; here the files are merged (conflicts
+reported with both places) and every reference is resolved: vocabularies, roles,
+taxonomy values, stage order. All problems are collected; none stops the others.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .complaint import Handling, RequestType
+from .conditions import Condition, ConditionParser, ConditionScope, Word
+from .errors import PolicyError, Problem
+from .loader import LoadedPolicy, PathKey, SourceFile
+from .schema import (
+    HIT_POLICY,
+    STAGE_OUTPUTS,
+    STAGES,
+    PolicyFile,
+    PolicyMeta,
+    RoleSpec,
+    RuleSpec,
+    validate_file,
+)
+from .text import fold
+
+_TAXONOMY_SECTIONS = ("request_type", "handling", "category", "subcategory", "severity",
+                      "flags", "domain")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDef:
+    """A validated rule, with the place it is written and its position in file order."""
+
+    id: str
+    stage: str
+    description: str | None
+    priority: int
+    condition: Condition
+    outputs: dict[str, Any]
+    file: str
+    line: int
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class StageDef:
+    """A validated stage: its rules in evaluation order and its default outputs."""
+
+    name: str
+    hit: str
+    rules: tuple[RuleDef, ...]
+    default: dict[str, Any]
+    default_file: str
+    default_line: int
+
+
+@dataclass(frozen=True)
+class PolicyModel:
+    """The whole policy, merged and checked: ready to be compiled."""
+
+    meta: PolicyMeta
+    taxonomy: dict[str, dict[str, str]]
+    vocabularies: dict[str, tuple[Word, ...]]
+    roles: dict[str, RoleSpec]
+    stages: dict[str, StageDef]
+    version: str
+    warnings: tuple[Problem, ...]
+
+
+def validate_policy(loaded: LoadedPolicy) -> PolicyModel:
+    """Check a loaded policy; raise ``PolicyError`` with every problem, or return the model."""
+    return _Validator(loaded).run()
+
+
+class _Validator:
+    def __init__(self, loaded: LoadedPolicy) -> None:
+        self.loaded = loaded
+        self.problems: list[Problem] = []
+        self.files: list[tuple[SourceFile, PolicyFile]] = []
+        self.broken: set[tuple[str, str]] = set()
+
+    def run(self) -> PolicyModel:
+        for source in self.loaded.files:
+            spec = validate_file(source)
+            self.problems.extend(spec.problems)
+            self.broken.update(spec.broken)
+            self.files.append((source, spec.model))
+        meta = self._meta()
+        taxonomy = self._taxonomy()
+        vocabularies = self._vocabularies()
+        roles = self._roles()
+        stages = self._stages(taxonomy, vocabularies, roles)
+        errors = [p for p in self.problems if p.severity == "error"]
+        if errors or meta is None:
+            raise PolicyError(self.problems)
+        warnings = tuple(p for p in self.problems if p.severity == "warning")
+        return PolicyModel(meta, taxonomy, vocabularies, roles, stages, self.loaded.version,
+                           warnings)
+
+    def _first_file(self) -> SourceFile:
+        return self.loaded.files[0]
+
+    def _meta(self) -> PolicyMeta | None:
+        found = [(s, m.policy) for s, m in self.files if m.policy is not None]
+        for source, _ in found[1:]:
+            first = found[0][0]
+            self.problems.append(source.problem(
+                ("policy",), "conflict", "the 'policy' section is written twice",
+                f"keep one: it is also in {first.name} line {first.mark(('policy',), key=True)[0]}",
+                key=True))
+        if not found:
+            if self.files:
+                self.problems.append(self._first_file().problem(
+                    (), "missing-section", "no file has a 'policy:' section",
+                    "add 'policy: {name: ...}' to one file (usually policy.yaml)"))
+            return None
+        source, meta = found[0]
+        try:
+            ZoneInfo(meta.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problems.append(source.problem(
+                ("policy", "timezone"), "unknown-value", f"unknown time zone '{meta.timezone}'",
+                "use an IANA name such as Asia/Shanghai or Asia/Hong_Kong"))
+        return meta
+
+    def _taxonomy(self) -> dict[str, dict[str, str]]:
+        merged: dict[str, dict[str, str]] = {s: {} for s in _TAXONOMY_SECTIONS}
+        where: dict[tuple[str, str], str] = {}
+        for source, model in self.files:
+            if model.taxonomy is None:
+                continue
+            for section in _TAXONOMY_SECTIONS:
+                for value, label in getattr(model.taxonomy, section).items():
+                    if value in merged[section] and merged[section][value] != label:
+                        self.problems.append(source.problem(
+                            ("taxonomy", section, value), "conflict",
+                            f"{section} '{value}' has two labels: '{merged[section][value]}' "
+                            f"({where[section, value]}) and '{label}'", key=True))
+                    merged[section].setdefault(value, label)
+                    where.setdefault((section, value), source.name)
+                    fixed = {"request_type": RequestType, "handling": Handling}.get(section)
+                    if fixed is not None and value not in {m.value for m in fixed}:
+                        choices = [m.value for m in fixed]
+                        close = difflib.get_close_matches(value, choices, n=1)
+                        self.problems.append(source.problem(
+                            ("taxonomy", section, value), "unknown-value",
+                            f"'{value}' is not a {section}; the library knows "
+                            f"{', '.join(choices)}",
+                            f"did you mean '{close[0]}'?" if close else None, key=True))
+        for fixed_section, enum in (("request_type", RequestType), ("handling", Handling)):
+            for member in enum:
+                merged[fixed_section].setdefault(member.value, member.value)
+        for section in ("category", "severity"):
+            if not merged[section] and self.files:
+                self.problems.append(self._first_file().problem(
+                    (), "missing-section", f"the taxonomy defines no {section} values",
+                    f"add 'taxonomy: {{{section}: {{value: 中文标签}}}}' to a policy file"))
+        return merged
+
+    def _vocabularies(self) -> dict[str, tuple[Word, ...]]:
+        raw: dict[str, tuple[list[str], SourceFile]] = {}
+        for source, model in self.files:
+            for name, spec in model.vocabularies.items():
+                if name in raw:
+                    self.problems.append(source.problem(
+                        ("vocabularies", name), "duplicate-id",
+                        f"vocabulary '{name}' is defined twice",
+                        f"also defined in {raw[name][1].name} line "
+                        f"{raw[name][1].mark(('vocabularies', name), key=True)[0]}", key=True))
+                    continue
+                raw[name] = (list(spec.words), source)
+        resolved: dict[str, tuple[Word, ...]] = {}
+
+        def expand(name: str, trail: tuple[str, ...]) -> tuple[Word, ...]:
+            if name in resolved:
+                return resolved[name]
+            words_raw, source = raw[name]
+            words: list[Word] = []
+            for i, item in enumerate(words_raw):
+                path: PathKey = ("vocabularies", name, i)
+                if item.startswith("$"):
+                    ref = item[1:]
+                    if ref in trail or ref == name:
+                        self.problems.append(source.problem(
+                            path, "cycle", f"vocabulary '${name}' includes itself through "
+                            + " -> ".join(f"${t}" for t in (*trail, name, ref))))
+                        continue
+                    if ref not in raw:
+                        close = difflib.get_close_matches(ref, list(raw), n=1)
+                        self.problems.append(source.problem(
+                            path, "undefined-vocabulary", f"vocabulary '{item}' is not defined",
+                            f"did you mean '${close[0]}'?" if close else None))
+                        continue
+                    words.extend(expand(ref, (*trail, name)))
+                else:
+                    words.append(Word(item, fold(item), name))
+            resolved[name] = tuple(words)
+            return resolved[name]
+
+        for name in raw:
+            expand(name, ())
+        return resolved
+
+    def _roles(self) -> dict[str, RoleSpec]:
+        roles: dict[str, RoleSpec] = {}
+        where: dict[str, SourceFile] = {}
+        for source, model in self.files:
+            for name, spec in model.roles.items():
+                if name in roles:
+                    self.problems.append(source.problem(
+                        ("roles", name), "duplicate-id", f"role '{name}' is defined twice",
+                        f"also defined in {where[name].name}", key=True))
+                    continue
+                roles[name] = spec
+                where[name] = source
+        for name, spec in roles.items():
+            target = spec.escalates_to
+            if target is not None and target not in roles and ("roles", target) not in self.broken:
+                self.problems.append(where[name].problem(
+                    ("roles", name, "escalates_to"), "undefined-role",
+                    f"role '{target}' is not defined", _did_you_mean(target, roles)))
+        for name in roles:
+            seen = [name]
+            current = roles[name].escalates_to
+            while current is not None and current in roles:
+                if current in seen:
+                    if current == name:
+                        self.problems.append(where[name].problem(
+                            ("roles", name, "escalates_to"), "cycle",
+                            "escalation goes round in a circle: " + " -> ".join([*seen, current]),
+                            "the last role of a chain has no escalates_to"))
+                    break
+                seen.append(current)
+                current = roles[current].escalates_to
+        return roles
+
+    def _stages(self, taxonomy: dict[str, dict[str, str]],
+                vocabularies: dict[str, tuple[Word, ...]],
+                roles: dict[str, RoleSpec]) -> dict[str, StageDef]:
+        rules: dict[str, list[RuleDef]] = defaultdict(list)
+        defaults: dict[str, tuple[dict[str, Any], SourceFile, int]] = {}
+        seen_ids: dict[str, tuple[SourceFile, int]] = {}
+        values = {k: frozenset(v) for k, v in taxonomy.items()}
+        order = 0
+        for source, model in self.files:
+            for stage_name, stage in model.stages.items():
+                path: PathKey = ("stages", stage_name)
+                if stage_name not in STAGES:
+                    self.problems.append(source.problem(
+                        path, "unknown-stage", f"unknown stage '{stage_name}'",
+                        _did_you_mean(stage_name, STAGES) or
+                        f"stages: {', '.join(STAGES)}", key=True))
+                    continue
+                if "default" in source.data["stages"][stage_name]:
+                    outputs = self._outputs(source, stage_name, stage.default,
+                                            (*path, "default"), values, roles, default=True)
+                    if stage_name in defaults:
+                        first = defaults[stage_name][1]
+                        self.problems.append(source.problem(
+                            (*path, "default"), "conflict",
+                            f"the {stage_name} stage has two defaults",
+                            f"keep one: the other is in {first.name} line "
+                            f"{defaults[stage_name][2]}", key=True))
+                    elif outputs is not None:
+                        defaults[stage_name] = (outputs, source,
+                                                source.mark((*path, "default"), key=True)[0])
+                earlier = STAGES[: STAGES.index(stage_name)]
+                scope = ConditionScope(stage_name, earlier, vocabularies, values)
+                for i, rule in enumerate(stage.rules):
+                    rule_path: PathKey = (*path, "rules", i)
+                    order += 1
+                    built = self._rule(source, stage_name, rule, rule_path, scope, values,
+                                       roles, order)
+                    if rule.id in seen_ids:
+                        other, line = seen_ids[rule.id]
+                        self.problems.append(source.problem(
+                            (*rule_path, "id"), "duplicate-id",
+                            f"rule id '{rule.id}' is used twice",
+                            f"also used in {other.name} line {line}; rule ids must be unique"))
+                    else:
+                        seen_ids[rule.id] = (source, source.mark(rule_path)[0])
+                    if built is not None:
+                        rules[stage_name].append(built)
+        out: dict[str, StageDef] = {}
+        for stage_name in STAGES:
+            if stage_name not in defaults:
+                if self.files and ("stages", stage_name) not in self.broken and not any(
+                        p.code == "conflict" and f"{stage_name} stage" in p.message
+                        for p in self.problems):
+                    self.problems.append(self._first_file().problem(
+                        (), "missing-default", f"the {stage_name} stage has no default",
+                        f"add 'stages: {{{stage_name}: {{default: ...}}}}': the outputs used "
+                        "when no rule matches"))
+                continue
+            ordered = sorted(rules[stage_name], key=lambda r: (-r.priority, r.order))
+            default, dsource, dline = defaults[stage_name]
+            out[stage_name] = StageDef(stage_name, HIT_POLICY[stage_name], tuple(ordered),
+                                       default, dsource.name, dline)
+            if HIT_POLICY[stage_name] == "first":
+                self._ties(stage_name, ordered)
+        return out
+
+    def _cascade(self, problem: Problem) -> bool:
+        """A reference to a vocabulary whose own definition was already reported."""
+        if problem.code != "undefined-vocabulary":
+            return False
+        name = problem.message.split("'")[1].lstrip("$")
+        return ("vocabularies", name) in self.broken
+
+    def _ties(self, stage: str, rules: list[RuleDef]) -> None:
+        by_priority: dict[int, list[RuleDef]] = defaultdict(list)
+        for rule in rules:
+            by_priority[rule.priority].append(rule)
+        for priority, group in by_priority.items():
+            outputs = {repr(sorted(r.outputs.items())) for r in group}
+            if len(group) > 1 and len(outputs) > 1:
+                first = group[0]
+                source = next(s for s, _ in self.files if s.name == first.file)
+                ids = ", ".join(f"{r.id} ({r.file}:{r.line})" for r in group)
+                self.problems.append(Problem(
+                    first.file, first.line, 1, "priority-tie",
+                    f"{len(group)} rules of the {stage} stage share priority {priority} "
+                    f"with different outputs: {ids}",
+                    f"file order decides ({first.id} first); give them different priorities "
+                    "to make the order explicit",
+                    source.lines[first.line - 1] if first.line <= len(source.lines) else None,
+                    "warning"))
+
+    def _rule(self, source: SourceFile, stage: str, rule: RuleSpec, path: PathKey,
+              scope: ConditionScope, values: dict[str, frozenset[str]],
+              roles: dict[str, RoleSpec], order: int) -> RuleDef | None:
+        parser = ConditionParser(source, scope)
+        condition = parser.parse(rule.when, (*path, "when"))
+        self.problems.extend(p for p in parser.problems if not self._cascade(p))
+        outputs = self._outputs(source, stage, rule.set, (*path, "set"), values, roles)
+        if condition is None or outputs is None:
+            return None
+        line = source.mark(path)[0]
+        return RuleDef(rule.id, stage, rule.description, rule.priority, condition, outputs,
+                       source.name, line, order)
+
+    def _outputs(self, source: SourceFile, stage: str, value: Any, path: PathKey,
+                 values: dict[str, frozenset[str]], roles: dict[str, RoleSpec],
+                 *, default: bool = False) -> dict[str, Any] | None:
+        allowed = STAGE_OUTPUTS[stage]
+        if not isinstance(value, dict):
+            if stage == "flags" and isinstance(value, list | str):
+                value = {"flags": value}
+            elif isinstance(value, str) and len(allowed) >= 1:
+                value = {allowed[0]: value}
+            else:
+                what = "default" if default else "set"
+                self.problems.append(source.problem(
+                    path, "wrong-type",
+                    f"'{what}' of the {stage} stage takes a mapping such as "
+                    f"{{{allowed[0]}: ...}}"))
+                return None
+        out: dict[str, Any] = {}
+        ok = True
+        for key, item in value.items():
+            where: PathKey = (*path, key)
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                owner = next((s for s, keys in STAGE_OUTPUTS.items() if key in keys), None)
+                hint = (f"did you mean '{close[0]}'?" if close else
+                        f"'{key}' is set in the {owner} stage" if owner else
+                        f"the {stage} stage sets: {', '.join(allowed)}")
+                self.problems.append(source.problem(
+                    where, "unknown-key", f"the {stage} stage cannot set '{key}'", hint,
+                    key=True))
+                ok = False
+                continue
+            checked = self._output_value(source, key, item, where, values, roles)
+            if checked is None:
+                ok = False
+            else:
+                out[key] = checked
+        if ok and not default and not out:
+            self.problems.append(source.problem(path, "empty", "'set' sets nothing"))
+            ok = False
+        if ok and default:
+            needed = [k for k in allowed if k not in out and k not in ("subcategory",
+                                                                       "escalation")]
+            if needed:
+                self.problems.append(source.problem(
+                    path, "missing-key", f"the {stage} default must set {', '.join(needed)}"))
+                ok = False
+        return out if ok else None
+
+    def _output_value(self, source: SourceFile, key: str, item: Any, where: PathKey,
+                      values: dict[str, frozenset[str]],
+                      roles: dict[str, RoleSpec]) -> Any:
+        if key in ("flags", "escalation"):
+            items = [item] if isinstance(item, str) else item
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                self.problems.append(source.problem(where, "wrong-type",
+                                                    f"'{key}' takes a list of names"))
+                return None
+            known = values["flags"] if key == "flags" else frozenset(roles)
+            for i, name in enumerate(items):
+                if name not in known:
+                    code = "unknown-value" if key == "flags" else "undefined-role"
+                    what = "flag of the taxonomy" if key == "flags" else "defined role"
+                    self.problems.append(source.problem(
+                        (*where, i) if isinstance(item, list) else where, code,
+                        f"'{name}' is not a {what}", _did_you_mean(name, known)))
+                    return None
+            return tuple(dict.fromkeys(items))
+        if not isinstance(item, str):
+            self.problems.append(source.problem(where, "wrong-type",
+                                                f"'{key}' takes a name, found {item!r}"))
+            return None
+        known = frozenset(roles) if key == "owner" else values[key]
+        if item not in known:
+            code = "undefined-role" if key == "owner" else "unknown-value"
+            what = "defined role" if key == "owner" else f"{key} of the taxonomy"
+            self.problems.append(source.problem(where, code, f"'{item}' is not a {what}",
+                                                _did_you_mean(item, known)))
+            return None
+        return item
+
+
+def _did_you_mean(name: str, known: Any) -> str | None:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"did you mean '{close[0]}'?" if close else None
