@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import re2
 from pydantic import TypeAdapter, ValidationError
 
 from .complaint import Channel, Demand, RequestType
 from .errors import Problem
 from .loader import PathKey, SourceFile
+from .regex import compile_pattern
 from .text import fold
 
 FIELD_OPS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between", "exists", "contains")
@@ -400,8 +400,8 @@ class ConditionParser:
             self._fail(path, "wrong-type", "'regex' takes a pattern, as text")
             return None
         try:
-            re2.compile(value)
-        except Exception as exc:  # re2 raises its own error type
+            compile_pattern(value)
+        except ValueError as exc:
             self._fail(path, "invalid-regex", f"invalid regex: {exc}",
                        "patterns use RE2 syntax, which has no look-around or back-references; "
                        "this keeps matching linear in the length of the text")

@@ -126,7 +126,9 @@ def load_files(path: Path, display_root: Path | None = None) -> LoadedPolicy:
             )
             continue
         raw = file.read_bytes()
-        digest.update(name.encode() + b"\0" + raw + b"\0")
+        # The version depends on content and file names inside the policy, not on where
+        # the policy directory lives.
+        digest.update(file.name.encode() + b"\0" + raw + b"\0")
         source, file_problems = parse_yaml(name, raw)
         problems.extend(file_problems)
         if source is not None:
@@ -219,6 +221,11 @@ class _Builder:
                               "write the values out or split the file")
             return None
         self.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in (
+                "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+            self._problem(node, "unsafe-tag", f"tag '{node.tag}' is not allowed in a policy",
+                          "policies hold plain text, numbers, dates, lists and mappings only")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):

@@ -8,7 +8,7 @@ precisely what is wrong with a condition than a union of models could.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -142,6 +142,8 @@ class FileSpec:
     model: PolicyFile
     problems: list[Problem]
     broken: frozenset[tuple[str, str]]
+    #: For each stage, the position in the file of each rule that passed (others dropped).
+    rule_positions: dict[str, list[int]] = field(default_factory=dict)
 
 
 _ENTRY_SECTIONS = ("vocabularies", "roles")
@@ -157,6 +159,7 @@ def validate_file(source: SourceFile) -> FileSpec:
         return FileSpec(PolicyFile(), [problem], frozenset())
     problems: list[Problem] = []
     broken: set[tuple[str, str]] = set()
+    positions: dict[str, list[int]] = {}
     clean: dict[str, Any] = {}
     for section, value in source.data.items():
         if section in _ENTRY_SECTIONS and isinstance(value, dict):
@@ -173,17 +176,18 @@ def validate_file(source: SourceFile) -> FileSpec:
         elif section == "stages" and isinstance(value, dict):
             clean[section] = {}
             for stage, body in value.items():
-                clean[section][stage] = _clean_stage(source, stage, body, problems, broken)
+                clean[section][stage] = _clean_stage(source, stage, body, problems, broken,
+                                                     positions.setdefault(str(stage), []))
         else:
             errors = _errors({section: value}, source)
             problems.extend(errors)
             if not errors:
                 clean[section] = value
-    return FileSpec(PolicyFile.model_validate(clean), problems, frozenset(broken))
+    return FileSpec(PolicyFile.model_validate(clean), problems, frozenset(broken), positions)
 
 
 def _clean_stage(source: SourceFile, stage: str, body: Any, problems: list[Problem],
-                 broken: set[tuple[str, str]]) -> Any:
+                 broken: set[tuple[str, str]], positions: list[int]) -> Any:
     if not isinstance(body, dict):
         problems.extend(_errors({"stages": {stage: body}}, source))
         broken.add(("stages", stage))
@@ -200,6 +204,7 @@ def _clean_stage(source: SourceFile, stage: str, body: Any, problems: list[Probl
                         broken.add(("rules", rule["id"]))
                 else:
                     rules.append(rule)
+                    positions.append(i)
             out["rules"] = rules
         else:
             errors = _errors({"stages": {stage: {key: value}}}, source)

@@ -83,6 +83,7 @@ class _Validator:
         self.loaded = loaded
         self.problems: list[Problem] = []
         self.files: list[tuple[SourceFile, PolicyFile]] = []
+        self.positions: dict[str, dict[str, list[int]]] = {}
         self.broken: set[tuple[str, str]] = set()
 
     def run(self) -> PolicyModel:
@@ -90,6 +91,7 @@ class _Validator:
             spec = validate_file(source)
             self.problems.extend(spec.problems)
             self.broken.update(spec.broken)
+            self.positions[source.name] = spec.rule_positions
             self.files.append((source, spec.model))
         meta = self._meta()
         taxonomy = self._taxonomy()
@@ -272,8 +274,9 @@ class _Validator:
                                                 source.mark((*path, "default"), key=True)[0])
                 earlier = STAGES[: STAGES.index(stage_name)]
                 scope = ConditionScope(stage_name, earlier, vocabularies, values)
+                positions = self.positions[source.name].get(stage_name, [])
                 for i, rule in enumerate(stage.rules):
-                    rule_path: PathKey = (*path, "rules", i)
+                    rule_path: PathKey = (*path, "rules", positions[i] if i < len(positions) else i)
                     order += 1
                     built = self._rule(source, stage_name, rule, rule_path, scope, values,
                                        roles, order)
@@ -293,10 +296,12 @@ class _Validator:
                 if self.files and ("stages", stage_name) not in self.broken and not any(
                         p.code == "conflict" and f"{stage_name} stage" in p.message
                         for p in self.problems):
-                    self.problems.append(self._first_file().problem(
-                        (), "missing-default", f"the {stage_name} stage has no default",
+                    declared = next((s for s, m in self.files if stage_name in m.stages),
+                                    self._first_file())
+                    self.problems.append(declared.problem(
+                        ("stages", stage_name), "missing-default", f"the {stage_name} stage has no default",
                         f"add 'stages: {{{stage_name}: {{default: ...}}}}': the outputs used "
-                        "when no rule matches"))
+                        "when no rule matches", key=True))
                 continue
             ordered = sorted(rules[stage_name], key=lambda r: (-r.priority, r.order))
             default, dsource, dline = defaults[stage_name]

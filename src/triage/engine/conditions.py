@@ -11,8 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import re2
-
 from ..conditions import (
     AllOf,
     AnyOf,
@@ -32,6 +30,7 @@ from ..decision import (
     OutputEvidence,
     RegexEvidence,
 )
+from ..regex import compile_pattern
 from .context import Context
 
 Test = Callable[[Context], bool]
@@ -216,7 +215,7 @@ def _ordered(value: Any, expected: Any) -> bool:
 
 
 def _regex(cond: RegexTest) -> CompiledCondition:
-    pattern = re2.compile(cond.pattern)
+    pattern = compile_pattern(cond.pattern)
 
     def test(ctx: Context) -> bool:
         return pattern.search(ctx.folded) is not None

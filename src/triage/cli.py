@@ -1,0 +1,212 @@
+"""The ``triage`` command: route complaints, explain a decision, check a policy.
+
+Exit codes: 0 success; 2 some records (route) or the policy (check) had errors;
+1 the run could not go on (policy does not load, file missing, internal error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from .complaint import Channel
+from .decision import Decision
+from .errors import PolicyError, RecordError, TriageError
+from .explain import format_explanation
+from .policy import Policy, load_policy
+
+EXIT_OK, EXIT_FATAL, EXIT_RECORDS = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+        return result
+    except PolicyError as exc:
+        _print_policy_error(exc, getattr(args, "format", "text"))
+        return EXIT_FATAL
+    except TriageError as exc:
+        print(f"triage: {exc}", file=sys.stderr)
+        return EXIT_FATAL
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # an internal error: say so briefly, never a user-facing traceback
+        print(f"triage: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("TRIAGE_DEBUG"):
+            raise
+        return EXIT_FATAL
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="triage", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    route = sub.add_parser("route", help="decide every complaint of a JSON-lines file")
+    route.add_argument("input", nargs="?", default="-", help="JSON-lines file, or - for stdin")
+    route.add_argument("--policy", help="policy directory or file (default: bundled policy)")
+    route.add_argument("--out", help="write decisions here instead of stdout")
+    route.add_argument("--strict", action="store_true", help="stop at the first bad record")
+    route.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    route.set_defaults(run=_route)
+
+    explain = sub.add_parser("explain", help="show the decision for one complaint, and why")
+    explain.add_argument("text", nargs="?", help="complaint text (default: a JSON record on stdin)")
+    explain.add_argument("--channel", default="phone", choices=[c.value for c in Channel])
+    explain.add_argument("--domain", help="product domain, e.g. auto_dealer")
+    explain.add_argument("--policy", help="policy directory or file (default: bundled policy)")
+    explain.add_argument("--json", action="store_true", help="print the decision as JSON")
+    explain.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    explain.set_defaults(run=_explain)
+
+    check = sub.add_parser("check", help="validate a policy and report every problem")
+    check.add_argument("policy", nargs="?", help="policy directory or file (default: bundled)")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _print_policy_error(exc: PolicyError, fmt: str) -> None:
+    if fmt == "json":
+        print(exc.to_json())
+    else:
+        print(str(exc), file=sys.stderr)
+
+
+def _route(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    source: IO[bytes]
+    if args.input == "-":
+        source = sys.stdin.buffer
+        total = 0
+    else:
+        path = Path(args.input)
+        if not path.is_file():
+            raise TriageError(f"input file not found: {args.input}")
+        source = path.open("rb")
+        total = path.stat().st_size
+    show_progress = (not args.no_progress and total > 0 and sys.stderr.isatty())
+    out: IO[str] = (open(args.out, "w", encoding="utf-8") if args.out  # noqa: SIM115
+                    else sys.stdout)
+    failed = 0
+    try:
+        progress = _Progress(total) if show_progress else None
+        for result in _route_lines(policy, source, progress):
+            if isinstance(result, RecordError):
+                failed += 1
+                out.write(result.to_json() + "\n")
+                if args.strict:
+                    print(f"triage: line {result.line}: {result.message}", file=sys.stderr)
+                    return EXIT_RECORDS
+            else:
+                out.write(result.to_json() + "\n")
+        if progress:
+            progress.finish()
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+        if out is not sys.stdout:
+            out.close()
+        else:
+            out.flush()
+    if failed:
+        print(f"triage: {failed} record(s) could not be triaged (see error records)",
+              file=sys.stderr)
+    return EXIT_RECORDS if failed else EXIT_OK
+
+
+def _route_lines(policy: Policy, source: IO[bytes],
+                 progress: _Progress | None) -> Iterator[Decision | RecordError]:
+    """One result per non-blank input line, in order; undecodable lines become errors."""
+    for number, raw in enumerate(source, start=1):
+        if progress:
+            progress.advance(len(raw))
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield RecordError(number, "invalid-encoding",
+                              f"line is not valid UTF-8 (byte {exc.start}: 0x{raw[exc.start]:02x})")
+            continue
+        yield from policy.triage_many([line], first_line=number)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, by bytes read."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.shown = -1
+
+    def advance(self, size: int) -> None:
+        self.done += size
+        percent = min(100, self.done * 100 // self.total)
+        if percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\r[{bar:<25}] {percent:3d}%")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        sys.stderr.write("\n")
+
+
+def _explain(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    record: dict[str, Any]
+    if args.text is not None:
+        record = {"id": "cli", "channel": args.channel, "text": args.text}
+        if args.domain:
+            record["product"] = {"domain": args.domain}
+    else:
+        data = sys.stdin.read()
+        try:
+            parsed = json.loads(data)
+        except ValueError as exc:
+            raise TriageError(f"stdin is not a JSON record: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise TriageError("stdin must hold one JSON object")
+        record = parsed
+    try:
+        decision = policy.triage(record)
+    except TriageError as exc:
+        print(f"triage: invalid complaint: {exc}", file=sys.stderr)
+        return EXIT_RECORDS
+    if args.json:
+        print(decision.to_json(indent=2))
+        return EXIT_OK
+    colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    print(format_explanation(decision, str(record.get("text", "")), policy, colour=colour))
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        _print_policy_error(exc, args.format)
+        return EXIT_RECORDS
+    warnings = policy.warnings
+    if args.format == "json":
+        print(json.dumps([w.to_dict() for w in warnings], ensure_ascii=False))
+    else:
+        for w in warnings:
+            print(w.format(), file=sys.stderr)
+        print(f"{policy.name}: {policy.rule_count} rules, version {policy.version}, "
+              f"{len(warnings)} warning(s)")
+    return EXIT_RECORDS if (args.strict and warnings) else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

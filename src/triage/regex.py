@@ -1,0 +1,29 @@
+"""Policy regexes run on RE2: matching time is linear in the text, whatever the pattern.
+
+Customer text is untrusted and patterns are written by hand; a backtracking engine could
+hang on a pattern such as ``(a+)+$``. RE2 has no look-around or back-references, and a
+pattern that needs them is rejected when the policy loads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import re2
+
+
+def _options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # errors are reported as policy problems, not on stderr
+    return options
+
+
+def compile_pattern(pattern: str) -> Any:
+    """Compile ``pattern`` with RE2; raise ``ValueError`` with RE2's reason when invalid."""
+    try:
+        return re2.compile(pattern, _options())
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(str(reason)) from None

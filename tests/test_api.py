@@ -1,0 +1,121 @@
+"""The public API: loading, immutability, versions, determinism, records and JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import triage
+
+from .conftest import FIXTURES, write_policy
+
+
+def test_public_api_is_small_and_sorted() -> None:
+    """__all__ is sorted and every name in it exists."""
+    assert list(triage.__all__) == sorted(triage.__all__)
+    for name in triage.__all__:
+        assert hasattr(triage, name)
+
+
+def test_policy_is_immutable(minimal_policy: triage.Policy) -> None:
+    """Assigning to a compiled policy fails: it can be shared between threads."""
+    with pytest.raises(AttributeError):
+        minimal_policy.path = Path("/tmp")  # type: ignore[misc]
+
+
+def test_version_is_a_content_hash(tmp_path: Path) -> None:
+    """The same files give the same version; a one-word change gives another."""
+    text = (FIXTURES / "minimal" / "policy.yaml").read_text(encoding="utf-8")
+    first = triage.load_policy(write_policy(tmp_path / "a", {"policy.yaml": text}))
+    same = triage.load_policy(write_policy(tmp_path / "b", {"policy.yaml": text}))
+    changed = triage.load_policy(write_policy(
+        tmp_path / "c", {"policy.yaml": text.replace("漏水, 渗水", "漏水, 滴水")}))
+    assert first.version == same.version != changed.version
+    decision = first.triage({"id": "1", "channel": "phone", "text": "漏水"})
+    assert decision.policy_version == first.version
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=80))
+def test_decisions_are_deterministic(text: str) -> None:
+    """The same complaint and policy version always give the same decision."""
+    policy = triage.load_policy(FIXTURES / "minimal")
+    record = {"id": "d", "channel": "web", "text": text}
+    assert policy.triage(record).to_json() == policy.triage(record).to_json()
+
+
+def test_triage_many_keeps_order_and_reports_bad_records(minimal_policy: triage.Policy) -> None:
+    """Bad records become RecordError with their line; the others are decided, in order."""
+    lines = [
+        '{"id": "1", "channel": "phone", "text": "漏水"}',
+        '{"id": "2", "channel": "pigeon", "text": "漏水"}',
+        "not json",
+        "",
+        '{"id": "5", "channel": "email", "text": "态度差"}',
+    ]
+    results = list(minimal_policy.triage_many(lines))
+    assert [type(r).__name__ for r in results] == [
+        "Decision", "RecordError", "RecordError", "Decision"]
+    assert [r.line for r in results if isinstance(r, triage.RecordError)] == [2, 3]
+    bad = results[1]
+    assert isinstance(bad, triage.RecordError) and bad.complaint_id == "2"
+    assert "channel" in bad.message
+    assert [r.complaint_id for r in results if isinstance(r, triage.Decision)] == ["1", "5"]
+
+
+def test_complaint_errors_name_fields_and_suggest() -> None:
+    """A misspelt field gets a suggestion; a missing one is named."""
+    with pytest.raises(triage.ComplaintError) as info:
+        triage.Complaint.model_validate  # noqa: B018 - the model itself is public
+        from triage.complaint import parse_complaint
+        parse_complaint({"id": "x", "txet": "漏水", "channel": "phone"})
+    assert info.value.message == (
+        "text: required field is missing; txet: unknown field; did you mean 'text'?")
+
+
+def test_text_longer_than_the_limit_is_a_complaint_error(tmp_path: Path) -> None:
+    """The maximum text length is enforced with a clear message."""
+    policy = triage.load_policy(FIXTURES / "minimal", max_text_length=10)
+    with pytest.raises(triage.ComplaintError, match="at most 10"):
+        policy.triage({"id": "x", "channel": "phone", "text": "漏" * 11})
+
+
+def test_naive_received_at_is_read_in_the_policy_zone(tmp_path: Path) -> None:
+    """A naive time compares as Asia/Shanghai time against an aware bound."""
+    text = (FIXTURES / "minimal" / "policy.yaml").read_text(encoding="utf-8").replace(
+        "    rules:\n      - id: h.rejections",
+        "    rules:\n      - id: h.late\n        priority: 9\n"
+        "        when: {field: received_at, gte: '2026-05-01T09:00:00+08:00'}\n"
+        "        set: {handling: special}\n      - id: h.rejections")
+    policy = triage.load_policy(write_policy(tmp_path, {"policy.yaml": text}))
+    early = policy.triage({"id": "1", "channel": "phone", "text": "x",
+                           "received_at": "2026-05-01T08:59:00"})
+    late = policy.triage({"id": "2", "channel": "phone", "text": "x",
+                          "received_at": "2026-05-01T09:00:00"})
+    assert (early.handling, late.handling) == ("general", "special")
+    now = policy.triage({"id": "3", "channel": "phone", "text": "x"},
+                        now=datetime.fromisoformat("2026-06-01T00:00:00+08:00"))
+    assert now.handling == "special"
+
+
+def test_decision_json_has_the_documented_keys(minimal_policy: triage.Policy) -> None:
+    """The JSON form carries every key the schema requires, and only those."""
+    decision = minimal_policy.triage({"id": "1", "channel": "phone", "text": "漏水又冒烟"})
+    data = json.loads(decision.to_json())
+    schema = json.loads(triage.decision_json_schema())
+    assert set(data) == set(schema["required"]) == set(schema["properties"])
+    hit = data["explanation"][0]
+    assert set(hit) == set(schema["$defs"]["rule_hit"]["required"])
+    assert data["schema_version"] == triage.DECISION_SCHEMA_VERSION
+
+
+def test_decision_schema_file_in_docs_is_current() -> None:
+    """docs/decision.schema.json is the schema the code produces (a stable contract)."""
+    path = Path(__file__).resolve().parents[1] / "docs" / "decision.schema.json"
+    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(
+        triage.decision_json_schema())
