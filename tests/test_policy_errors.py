@@ -55,7 +55,8 @@ def test_caret_accounts_for_wide_chinese_characters() -> None:
                    if p.code == "undefined-role")
     lines = problem.format().splitlines()
     assert lines[1] == "      agent: {name: 客服, escalates_to: manger}"
-    assert lines[2] == "    " + " " * (len("  agent: {name: ") + 2 * 2 + len(", escalates_to: ")) + "^"
+    width = len("  agent: {name: ") + 2 * 2 + len(", escalates_to: ")
+    assert lines[2] == "    " + " " * width + "^"
 
 
 def test_undefined_vocabulary_suggests_the_close_name(tmp_path: Path) -> None:
@@ -151,7 +152,7 @@ def test_regex_with_upper_case_letters_never_matches_and_is_refused(tmp_path: Pa
 
 
 def test_priority_tie_with_different_outputs_is_a_warning(tmp_path: Path) -> None:
-    """Two rules of a first-hit stage at one priority with different outputs load, with a warning."""
+    """Rules of a first-hit stage tied on priority with different outputs load, with a warning."""
     text = MINIMAL.replace("priority: 10\n        when: {text: [$attitude]}",
                            "priority: 20\n        when: {text: [$attitude]}")
     policy = triage.load_policy(write_policy(tmp_path, {"policy.yaml": text}))

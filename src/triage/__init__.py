@@ -27,12 +27,12 @@ from .errors import ComplaintError, FieldIssue, PolicyError, Problem, RecordErro
 from .policy import Policy, bundled_policy_path, load_policy
 
 __all__ = [
+    "DECISION_SCHEMA_VERSION",
     "AbsenceEvidence",
     "Channel",
     "Complaint",
     "ComplaintError",
     "Customer",
-    "DECISION_SCHEMA_VERSION",
     "Decision",
     "Demand",
     "Evidence",

@@ -183,7 +183,8 @@ class ConditionParser:
                 f"a condition is one of: {', '.join(TEST_KEYS)}")
             if key in FIELD_OPS:
                 hint = f"'{key}' compares a record field: write 'field: <path>' next to it"
-            self._fail((*path, key), "unknown-key", f"unknown condition key '{key}'", hint, key=True)
+            self._fail((*path, key), "unknown-key", f"unknown condition key '{key}'", hint,
+                       key=True)
         if unknown and not tests:
             return None
         if not tests:
@@ -232,9 +233,9 @@ class ConditionParser:
             return None
         words: list[Word] = []
         ok = True
-        for i, item in enumerate(raw):
-            if isinstance(item, int) and not isinstance(item, bool):
-                item = str(item)
+        for i, raw_item in enumerate(raw):
+            item = str(raw_item) if isinstance(raw_item, int) and not isinstance(
+                raw_item, bool) else raw_item
             if not isinstance(item, str) or not item.strip():
                 self._fail((*path, i) if isinstance(value, list) else path, "wrong-type",
                            f"expected a word, found {item!r}")
@@ -331,7 +332,8 @@ class ConditionParser:
                 return _INVALID
             return value
         if field_path in LIST_FIELDS and op != "contains":
-            self._fail(path, "wrong-operator", f"'{field_path}' is a list: use 'contains' or 'exists'")
+            self._fail(path, "wrong-operator",
+                       f"'{field_path}' is a list: use 'contains' or 'exists'")
             return _INVALID
         if op == "contains" and field_path not in LIST_FIELDS and kind is not None:
             self._fail(path, "wrong-operator",

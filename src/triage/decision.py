@@ -172,7 +172,7 @@ class Decision:
 
 def _evidence_dict(e: Evidence) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": e.kind}
-    for name in e.__slots__:  # type: ignore[union-attr]
+    for name in e.__slots__:
         if name != "kind":
             out[name] = _jsonable(getattr(e, name))
     return out

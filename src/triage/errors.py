@@ -8,6 +8,7 @@ sorted by location, in the spirit of Jinja's ``TemplateSyntaxError``.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -33,7 +34,8 @@ class Problem:
 
     def format(self) -> str:
         """Render as ``file:line:col: error[code]: message`` with the source line and hint."""
-        head = f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        where = f"{self.file}:{self.line}:{self.column}"
+        head = f"{where}: {self.severity}[{self.code}]: {self.message}"
         lines = [head]
         if self.source_line is not None:
             lines.append(f"    {self.source_line.rstrip()}")
@@ -69,8 +71,6 @@ def _caret_padding(source_line: str, column: int) -> str:
 
 
 def _is_wide(ch: str) -> bool:
-    import unicodedata
-
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 

@@ -72,9 +72,11 @@ def _show(value: object) -> str:
 def _evidence(e: object, text: str, colour: bool) -> str:
     if isinstance(e, KeywordEvidence):
         source = f" (${e.vocabulary})" if e.vocabulary else ""
-        return f"word '{e.word}'{source} at {e.start}-{e.end}: “{_context(text, e.start, e.end, colour)}”"
+        snippet = _context(text, e.start, e.end, colour)
+        return f"word '{e.word}'{source} at {e.start}-{e.end}: “{snippet}”"
     if isinstance(e, RegexEvidence):
-        return f"regex /{e.pattern}/ at {e.start}-{e.end}: “{_context(text, e.start, e.end, colour)}”"
+        snippet = _context(text, e.start, e.end, colour)
+        return f"regex /{e.pattern}/ at {e.start}-{e.end}: “{snippet}”"
     kind = getattr(e, "kind", "")
     if kind == "field":
         return f"field {e.path} = {e.actual!r} ({e.op} {e.expected!r})"  # type: ignore[attr-defined]

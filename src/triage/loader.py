@@ -248,10 +248,9 @@ class _Builder:
                               "write the keys out in full")
                 continue
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str | int | float | bool) or isinstance(key, bool):
-                if not isinstance(key, int | float):
-                    self._problem(key_node, "wrong-type", "a key must be a plain word")
-                    continue
+            if isinstance(key, bool) or not isinstance(key, str | int | float):
+                self._problem(key_node, "wrong-type", "a key must be a plain word")
+                continue
             key = str(key)
             if key in first_seen:
                 self._problem(key_node, "duplicate-key",

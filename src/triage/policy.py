@@ -60,6 +60,17 @@ class Policy:
     __slots__ = ("_escalation", "_index", "_max_text", "_model", "_owners", "_ranks",
                  "_stages", "_tz", "_word_ids", "path")
 
+    _model: PolicyModel
+    _word_ids: MappingProxyType[str, int]
+    _index: KeywordIndex
+    _stages: MappingProxyType[str, CompiledStage]
+    _tz: ZoneInfo
+    _max_text: int
+    _ranks: MappingProxyType[str, int]
+    _owners: MappingProxyType[str, RoleRef]
+    _escalation: MappingProxyType[str, tuple[RoleRef, ...]]
+    path: Path
+
     def __init__(self, model: PolicyModel, path: Path, *,
                  max_text_length: int = DEFAULT_MAX_TEXT_LENGTH) -> None:
         words: dict[str, int] = {}

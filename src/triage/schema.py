@@ -164,9 +164,10 @@ def validate_file(source: SourceFile) -> FileSpec:
     for section, value in source.data.items():
         if section in _ENTRY_SECTIONS and isinstance(value, dict):
             clean[section] = {}
-            for name, spec in value.items():
-                if section == "vocabularies" and isinstance(spec, list):
-                    spec = {"words": spec}  # shorthand: ``leak: [漏水, 渗水]``
+            for name, raw_spec in value.items():
+                # shorthand: ``leak: [漏水, 渗水]`` is ``leak: {words: [漏水, 渗水]}``
+                spec = ({"words": raw_spec} if section == "vocabularies"
+                        and isinstance(raw_spec, list) else raw_spec)
                 errors = _errors({section: {name: spec}}, source)
                 if errors:
                     problems.extend(errors)
@@ -235,7 +236,9 @@ def _model_at(path: PathKey) -> type[BaseModel] | None:
         key = path[i]
         if model is PolicyFile and key in ("vocabularies", "roles", "stages"):
             i += 2
-            model = {"vocabularies": VocabularySpec, "roles": RoleSpec, "stages": StageSpec}[key]
+            sections: dict[str | int, type[BaseModel]] = {
+                "vocabularies": VocabularySpec, "roles": RoleSpec, "stages": StageSpec}
+            model = sections[key]
             continue
         if model is StageSpec and key == "rules":
             i += 2
@@ -245,8 +248,9 @@ def _model_at(path: PathKey) -> type[BaseModel] | None:
         if field is None:
             return None
         annotation = field.annotation
-        nested = [a for a in getattr(annotation, "__args__", (annotation,))
-                  if isinstance(a, type) and issubclass(a, BaseModel)]
+        nested: list[type[BaseModel]] = [
+            a for a in getattr(annotation, "__args__", (annotation,))
+            if isinstance(a, type) and issubclass(a, BaseModel)]
         model = nested[0] if nested else None
         i += 1
     return model

@@ -227,9 +227,9 @@ class _Validator:
                 self.problems.append(where[name].problem(
                     ("roles", name, "escalates_to"), "undefined-role",
                     f"role '{target}' is not defined", _did_you_mean(target, roles)))
-        for name in roles:
+        for name, spec in roles.items():
             seen = [name]
-            current = roles[name].escalates_to
+            current = spec.escalates_to
             while current is not None and current in roles:
                 if current in seen:
                     if current == name:
@@ -299,7 +299,8 @@ class _Validator:
                     declared = next((s for s, m in self.files if stage_name in m.stages),
                                     self._first_file())
                     self.problems.append(declared.problem(
-                        ("stages", stage_name), "missing-default", f"the {stage_name} stage has no default",
+                        ("stages", stage_name), "missing-default",
+                        f"the {stage_name} stage has no default",
                         f"add 'stages: {{{stage_name}: {{default: ...}}}}': the outputs used "
                         "when no rule matches", key=True))
                 continue

@@ -150,7 +150,7 @@ def _field(cond: FieldTest) -> CompiledCondition:
     check: Callable[[Any], bool]
     if op == "exists":
         def check(v: Any) -> bool:
-            return (v is not None and v != () and v != "") is expected
+            return (v is not None and v not in ((), "")) is expected
     elif op == "eq":
         def check(v: Any) -> bool:
             return v is not None and v == expected

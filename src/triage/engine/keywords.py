@@ -19,7 +19,7 @@ Hits = dict[int, list[int]]
 class KeywordIndex:
     """Finds the words of a policy in folded text: ``scan`` returns word id -> start offsets."""
 
-    __slots__ = ("_automaton", "_has_cues", "_words", "_window")
+    __slots__ = ("_automaton", "_has_cues", "_window", "_words")
 
     def __init__(self, words: Sequence[str], cues: Sequence[str], window: int) -> None:
         self._words = tuple(words)

@@ -1,0 +1,144 @@
+"""Decisions of the bundled default policy that customer-service staff rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+import triage
+
+
+def decide(policy: triage.Policy, text: str, domain: str | None = None,
+           **fields: object) -> triage.Decision:
+    record: dict[str, object] = {"id": "t", "channel": "phone", "text": text, **fields}
+    if domain:
+        record["product"] = {"domain": domain}
+    return policy.triage(record)
+
+
+def test_default_policy_loads_without_warnings(default_policy: triage.Policy) -> None:
+    """The bundled policy is clean: no tie or other warning."""
+    assert default_policy.warnings == ()
+    assert default_policy.rule_count >= 40
+
+
+@pytest.mark.parametrize("text", [
+    "家里燃气灶有漏气的味道，很危险",
+    "车开着开着刹车突然变软了",
+    "电梯把我困在里面半个小时",
+    "手机充电时冒烟了",
+])
+def test_safety_hazards_are_severe(default_policy: triage.Policy, text: str) -> None:
+    """Fire, brakes, gas, elevators: severe with the safety flag."""
+    decision = decide(default_policy, text)
+    assert decision.severity == "severe"
+    assert "safety" in decision.flags
+
+
+@pytest.mark.parametrize("text", [
+    "再不处理我就打12315", "我要去微博曝光你们", "已经联系了电视台记者"])
+def test_media_and_regulator_threats_are_severe_complaints(default_policy: triage.Policy,
+                                                           text: str) -> None:
+    """A media or regulator threat is an escalation signal: severe, complaint."""
+    decision = decide(default_policy, text)
+    assert (decision.severity, decision.request_type) == ("severe", "complaint")
+    assert "media_threat" in decision.flags
+
+
+def test_two_rejected_answers_make_a_special_case(default_policy: triage.Policy) -> None:
+    """prior_rejections >= 2 goes to the manager who approves the negotiation record."""
+    decision = decide(default_policy, "你们的方案我还是不能接受", "auto_dealer", prior_rejections=2)
+    assert decision.handling == "special"
+    assert decision.owner.role == "customer_care_manager"
+
+
+@pytest.mark.parametrize(("text", "demands"), [
+    ("地板起拱了，要求赔偿损失", []),
+    ("请把户型改一下，做设计变更", []),
+    ("屏幕坏了", ["compensation"]),
+])
+def test_compensation_or_design_change_is_special(default_policy: triage.Policy, text: str,
+                                                  demands: list[str]) -> None:
+    """Economic compensation or a design change, asked in words or recorded as a demand."""
+    assert decide(default_policy, text, demands=demands).handling == "special"
+
+
+def test_refund_without_compensation_stays_general(default_policy: triage.Policy) -> None:
+    """An exchange or refund is an appeal, not a claim: general handling."""
+    decision = decide(default_policy, "口红断了，想换一支", "cosmetics", demands=["exchange"])
+    assert decision.handling == "general"
+
+
+def test_negated_compensation_is_not_a_claim(default_policy: triage.Policy) -> None:
+    """没有要求赔偿，只想修好: the word 赔偿 is negated, so handling stays general."""
+    decision = decide(default_policy, "我没有要求赔偿，只想把漏水修好", "real_estate")
+    assert decision.handling == "general"
+    assert "compensation" not in decision.flags
+
+
+def test_not_a_quality_problem_is_not_product_quality(default_policy: triage.Policy) -> None:
+    """不是质量问题，是态度问题: the negated quality words do not decide the category."""
+    decision = decide(default_policy, "不是质量问题，是你们店员态度太差", "cosmetics")
+    assert decision.category == "service"
+
+
+def test_packaging_problem_is_incidental(default_policy: triage.Policy) -> None:
+    """Quantity, packaging and label problems are incidental."""
+    decision = decide(default_policy, "收到的货外箱压扁了，少发了两盒", "manufacturing")
+    assert (decision.severity, decision.category) == ("incidental", "product_quality")
+
+
+def test_appearance_defect_is_general(default_policy: triage.Policy) -> None:
+    """A scratch is a cosmetic defect: general severity."""
+    assert decide(default_policy, "新买的笔记本外壳有一道划痕", "electronics").severity == "general"
+
+
+def test_repeated_repair_is_repair_quality_and_severe(default_policy: triage.Policy) -> None:
+    """The same fault after repairs: repair quality, severe, owned by the service manager."""
+    decision = decide(default_policy, "变速箱顿挫已经修了三次还是没修好", "auto_dealer")
+    assert (decision.category, decision.severity) == ("repair_quality", "severe")
+    assert decision.owner.role == "service_manager"
+    assert [r.role for r in decision.escalation] == ["service_director", "general_manager"]
+
+
+def test_real_estate_escalation_chain(default_policy: triage.Policy) -> None:
+    """Real estate: the call center owns it; the chain runs project GM to group GM."""
+    decision = decide(default_policy, "卫生间漏水到楼下了", "real_estate")
+    assert decision.owner.role == "re_call_center_agent"
+    assert [r.role for r in decision.escalation] == [
+        "project_gm", "subsidiary_gm", "vice_president", "group_gm"]
+
+
+def test_allergy_at_the_cosmetics_counter(default_policy: triage.Policy) -> None:
+    """Skin reaction: severe, health flag, skin sub-type, the counter manager owns it."""
+    decision = decide(default_policy, "用了你们的精华脸上起了红疹", "cosmetics")
+    assert (decision.severity, decision.category, decision.subcategory) == (
+        "severe", "product_quality", "skin_discomfort")
+    assert decision.owner.role == "counter_manager"
+
+
+def test_traditional_chinese_is_understood(default_policy: triage.Policy) -> None:
+    """繁體 input matches the Simplified vocabulary."""
+    decision = decide(default_policy, "車子剎車失靈，非常危險，我要找媒體曝光", "auto_dealer")
+    assert decision.severity == "severe"
+    assert {"safety", "media_threat"} <= set(decision.flags)
+
+
+def test_praise_is_recognised(default_policy: triage.Policy) -> None:
+    """Thanks for a technician: praise, about service."""
+    decision = decide(default_policy, "特别感谢张师傅，服务非常好，给你们点赞")
+    assert (decision.request_type, decision.category) == ("praise", "service")
+
+
+def test_production_stop_is_severe(default_policy: triage.Policy) -> None:
+    """A B2B customer whose line stopped: severe, the QA engineer analyses."""
+    decision = decide(default_policy, "这批轴承尺寸偏大装不上，我们产线已经停线", "manufacturing")
+    assert decision.severity == "severe"
+    assert "production_stop" in decision.flags
+    assert decision.owner.role == "qa_engineer"
+
+
+def test_corrective_action_demand_is_severe(default_policy: triage.Policy) -> None:
+    """A demand for an 8D report is severe."""
+    decision = decide(default_policy, "外观不良，请贵司提供8D报告", "manufacturing")
+    assert decision.severity == "severe"
+    assert "corrective_action" in decision.flags
