@@ -20,6 +20,8 @@ FLOORS = {"handling": 0.97, "category": 0.90, "severity": 0.88, "request_type": 
 
 
 def load_corpus() -> list[dict[str, object]]:
+    if not CORPUS.exists():
+        pytest.skip("tests/corpus/corpus.jsonl is not written yet (issue 2 is open)")
     lines = CORPUS.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
