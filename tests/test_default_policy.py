@@ -142,3 +142,15 @@ def test_corrective_action_demand_is_severe(default_policy: triage.Policy) -> No
     decision = decide(default_policy, "外观不良，请贵司提供8D报告", "manufacturing")
     assert decision.severity == "severe"
     assert "corrective_action" in decision.flags
+
+
+def test_renovation_is_not_a_repair_problem(default_policy: triage.Policy) -> None:
+    """装修完 contains 修完 only by accident: not repair quality."""
+    decision = decide(default_policy, "楼上装修完以后我家卫生间天花板一直滴水", "real_estate")
+    assert decision.category == "product_quality"  # and 卫生间 is a room, not hygiene
+
+
+def test_blaming_the_repair_makes_a_complaint(default_policy: triage.Policy) -> None:
+    """你们到底怎么修的 blames the company: a complaint, not a repair request."""
+    decision = decide(default_policy, "保养完以后发动机有异响，你们到底怎么修的", "auto_dealer")
+    assert (decision.request_type, decision.category) == ("complaint", "repair_quality")
