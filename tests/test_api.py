@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pickle
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -119,3 +121,33 @@ def test_decision_schema_file_in_docs_is_current() -> None:
     path = Path(__file__).resolve().parents[1] / "docs" / "decision.schema.json"
     assert json.loads(path.read_text(encoding="utf-8")) == json.loads(
         triage.decision_json_schema())
+
+
+def test_decision_survives_pickling_with_its_explanation(default_policy: triage.Policy) -> None:
+    """A decision pickles (to another process) with the same fields and evidence."""
+    decision = default_policy.triage(
+        {"id": "k1", "channel": "phone", "text": "热水器漏水，已经第三次了，要求赔偿",
+         "product": {"domain": "real_estate"}})
+    copy = pickle.loads(pickle.dumps(decision))
+    assert copy == decision
+    assert copy.to_dict() == decision.to_dict()
+    assert any(e.kind == "keyword" for hit in copy.explanation for e in hit.evidence)
+
+
+def test_evidence_built_in_several_threads_is_the_same(default_policy: triage.Policy) -> None:
+    """The explanation is built when first read; threads reading it at once agree."""
+    decisions = [default_policy.triage({"id": str(i), "channel": "phone",
+                                        "text": "客服态度太差，不是第一次了，我要投诉到12315"})
+                 for i in range(50)]
+    with ThreadPoolExecutor(4) as pool:
+        dumped = list(pool.map(lambda d: json.dumps(d.to_dict()["explanation"]), decisions * 2))
+    assert len(set(dumped)) == 1
+
+
+def test_rule_hits_are_read_only(default_policy: triage.Policy) -> None:
+    """Neither a rule hit nor the explanation can be changed after the decision."""
+    decision = default_policy.triage({"id": "r", "channel": "web", "text": "漏水"})
+    with pytest.raises(AttributeError):
+        decision.explanation[0].rule_id = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        decision.explanation[0] = decision.explanation[1]  # type: ignore[index]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 import triage
 from triage.engine.context import Context
+from triage.schema import STAGES
 from triage.text import fold
 
 from .conftest import FIXTURES, write_policy
@@ -151,20 +153,119 @@ words = st.sampled_from(["漏水", "渗水", "态度差", "不耐烦", "冒烟",
                          "表扬", "不是", "没有", "，", "好", "的", "A", "滲水", "態度差"])
 
 
+def _reference_find(policy: triage.Policy, folded: str) -> tuple[set[int], set[int]]:
+    """Words present and words not negated everywhere, by brute force over every offset."""
+    words = list(policy._word_ids)
+    negation = policy._model.meta.negation
+    cues = [fold(c) for c in negation.cues] if negation.enabled else []
+    cue_ends = [i + len(c) for c in cues for i in range(len(folded)) if folded.startswith(c, i)]
+    breaks = set(",.!?;:\n\r、…~～，。！？；：")
+
+    def negated(start: int) -> bool:
+        return any(0 <= start - end <= negation.window and not breaks & set(folded[end:start])
+                   for end in cue_ends)
+
+    every, present = set(), set()
+    for kid, word in enumerate(words):
+        starts = [i for i in range(len(folded)) if folded.startswith(word, i)]
+        if starts:
+            every.add(kid)
+            if not all(negated(s) for s in starts):
+                present.add(kid)
+    return present, every
+
+
+@pytest.mark.parametrize("name", ["minimal", "every_condition", "default"])
 @settings(max_examples=300, deadline=None)
-@given(st.lists(words, max_size=12).map("".join))
-def test_keyword_index_never_skips_a_rule_that_holds(text: str) -> None:
-    """The keyword index picks the same first/fired rules as testing every rule in order."""
-    policy = triage.load_policy(FIXTURES / "minimal")
+@given(data=st.data())
+def test_keyword_finder_agrees_with_brute_force(name: str, data: st.DataObject) -> None:
+    """The RE2-set finder reports the same words, and the same negated ones, as brute force."""
+    policy = POLICIES[name]
+    pieces = [*policy._word_ids, *policy._model.meta.negation.cues, "，", "。", "的", "A"]
+    text = data.draw(st.one_of(st.lists(words, max_size=12),
+                               st.lists(st.sampled_from(pieces), max_size=12)).map("".join))
     folded = fold(text)
-    hits, all_hits = policy._index.scan(folded)
-    record = triage.Complaint(id="p", channel=triage.Channel.PHONE, text=text)
-    for stage in policy._stages.values():
-        ctx = Context(record, folded, hits, all_hits, policy.timezone, None)
-        ctx.flags = frozenset(["safety", "recurrence"])
-        brute = [i for i, rule in enumerate(stage.rules) if rule.test(ctx)]
-        indexed = [i for i in stage.candidates(ctx) if stage.rules[i].test(ctx)]
-        assert indexed == brute
+    found = policy._index.find(folded)
+    present, every = _reference_find(policy, folded)
+    assert set(found.all) == every
+    assert set(found.present) == present
+
+
+def _interpret(policy: triage.Policy, record: triage.Complaint) -> tuple[object, ...]:
+    """Decide ``record`` the slow way: every rule's closure, stage by stage, in order."""
+    folded = fold(record.text)
+    ctx = Context(record, folded, policy._index, policy._index.find(folded),
+                  policy.timezone, None)
+    ranks = list(policy.taxonomy["severity"])
+    fired: list[object] = []
+    for name in STAGES:
+        stage = policy._stages[name]
+        if name == "request_type" and record.request_type is not None:
+            ctx.outputs["request_type"] = record.request_type.value
+            fired.append(-2)
+            continue
+        hits = [i for i, rule in enumerate(stage.rules) if rule.test(ctx)]
+        outputs = [stage.rules[i].info.outputs for i in hits] or [stage.default_hit.outputs]
+        if stage.hit_policy == "first":
+            fired.append(hits[0] if hits else -1)
+            ctx.outputs.update(outputs[0])
+        elif stage.hit_policy == "collect":
+            fired.append(hits)
+            ctx.flags = frozenset(f for out in outputs for f in out["flags"])
+        else:
+            fired.append(hits)
+            ctx.outputs["severity"] = max((o["severity"] for o in outputs), key=ranks.index)
+    return tuple(fired), dict(ctx.outputs), ctx.flags
+
+
+def complaints(policy: triage.Policy) -> st.SearchStrategy[triage.Complaint]:
+    """Records built from the policy's own words, with every field its rules may test."""
+    pieces = [*policy._word_ids, "，", "不是", "没", "的", "A", "请问", "吗", "第二次", "又"]
+    return st.builds(
+        triage.Complaint,
+        id=st.sampled_from(["p", "x"]),
+        text=st.lists(st.sampled_from(pieces), max_size=10).map("".join),
+        channel=st.sampled_from(list(triage.Channel)),
+        request_type=st.none() | st.sampled_from(list(triage.RequestType)),
+        received_at=st.none() | st.datetimes(
+            min_value=datetime(2025, 6, 1), max_value=datetime(2026, 6, 1),
+            timezones=st.just(timezone(timedelta(hours=8)))),
+        product=st.none() | st.builds(
+            triage.Product,
+            domain=st.none() | st.sampled_from(["real_estate", "auto_dealer", "electronics",
+                                                "cosmetics", "manufacturing", "x"]),
+            purchase_date=st.none() | st.dates(date(2025, 1, 1), date(2026, 12, 31))),
+        customer=st.none() | st.builds(
+            triage.Customer, tier=st.none() | st.sampled_from(["vip", "key_account", "normal"]),
+            title=st.none() | st.sampled_from(["先生", "女士"])),
+        prior_rejections=st.integers(0, 4),
+        demands=st.lists(st.sampled_from(list(triage.Demand)), max_size=3).map(tuple),
+        attributes=st.dictionaries(st.just("score"),
+                                   st.integers(0, 10) | st.text(max_size=2) | st.none()),
+    )
+
+
+POLICIES = {name: triage.load_policy(path) for name, path in (
+    ("minimal", FIXTURES / "minimal"), ("every_condition", FIXTURES / "every_condition"),
+    ("default", None))}
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_generated_program_decides_as_the_rules_closures_do(name: str, data: st.DataObject) -> None:
+    """The generated program fires the same rules, with the same outputs, as the closures."""
+    policy = POLICIES[name]
+    record = data.draw(complaints(policy))
+    fired, outputs, flags = _interpret(policy, record)
+    folded = fold(record.text)
+    ctx = Context(record, folded, policy._index, policy._index.find(folded),
+                  policy.timezone, None)
+    if record.request_type is not None:
+        ctx.outputs["request_type"] = record.request_type.value
+    assert policy._program(ctx, record.request_type is not None) == fired
+    assert ctx.outputs == outputs
+    assert ctx.flags == flags
 
 
 @settings(max_examples=300, deadline=None)

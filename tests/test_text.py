@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import triage.text
 from triage.text import fold, has_traditional
 
 
@@ -25,3 +26,11 @@ def test_fold_examples() -> None:
     assert fold("ＡＰＰ閃退，車子漏水") == "app闪退,车子漏水"
     assert fold("漏水异响") == "漏水异响"
     assert has_traditional("車子") and not has_traditional("车子")
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from(list("维修漏水態度差，！？：；（）％～ＡＢａ１AbC ,.!?歡迎")
+                                        + [chr(0xFF01 + i) for i in range(94)])))
+def test_fast_fold_equals_the_full_table(text: str) -> None:
+    """The fast path for common punctuation folds exactly as translating with the table."""
+    assert fold(text) == text.translate(triage.text._TABLE)

@@ -8,10 +8,11 @@ evidence they matched, and the content hash of the policy that made it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, overload
 
 #: Bumped whenever a field of the JSON form of a Decision changes meaning or disappears.
 DECISION_SCHEMA_VERSION = 1
@@ -74,8 +75,8 @@ Evidence = KeywordEvidence | RegexEvidence | FieldEvidence | OutputEvidence | Ab
 
 
 @dataclass(frozen=True, slots=True)
-class RuleHit:
-    """One rule that fired (or a stage default that applied), with where it is written."""
+class RuleInfo:
+    """A rule as the policy writes it: stage, id, where it is, its condition and outputs."""
 
     stage: str
     rule_id: str
@@ -83,9 +84,96 @@ class RuleHit:
     line: int
     condition: str
     outputs: Mapping[str, Any]
-    evidence: tuple[Evidence, ...]
     description: str | None = None
     default: bool = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RuleInfo, (self.stage, self.rule_id, self.file, self.line, self.condition,
+                           dict(self.outputs), self.description, self.default))
+
+
+Explainer = Callable[[Any], "list[Evidence]"]
+
+
+class RuleHit:
+    """One rule that fired (or a stage default that applied), and the evidence it matched.
+
+    The evidence is built from the complaint the first time it is read, so that routing
+    pays only for the explanations someone looks at; it is the same whenever it is built.
+    Attributes are read-only.
+    """
+
+    __slots__ = ("_context", "_evidence", "_explain", "_info")
+
+    def __init__(self, info: RuleInfo, evidence: tuple[Evidence, ...] | None = None,
+                 explain: Explainer | None = None, context: Any = None) -> None:
+        if evidence is None and explain is None:
+            evidence = ()
+        self._info = info
+        self._evidence = evidence
+        self._explain = explain
+        self._context = context
+
+    @property
+    def info(self) -> RuleInfo:
+        return self._info
+
+    @property
+    def stage(self) -> str:
+        return self._info.stage
+
+    @property
+    def rule_id(self) -> str:
+        return self._info.rule_id
+
+    @property
+    def file(self) -> str:
+        return self._info.file
+
+    @property
+    def line(self) -> int:
+        return self._info.line
+
+    @property
+    def condition(self) -> str:
+        return self._info.condition
+
+    @property
+    def outputs(self) -> Mapping[str, Any]:
+        return self._info.outputs
+
+    @property
+    def description(self) -> str | None:
+        return self._info.description
+
+    @property
+    def default(self) -> bool:
+        return self._info.default
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        """What the rule matched: keywords with offsets, field values, earlier outputs."""
+        evidence = self._evidence
+        if evidence is None:
+            explain = self._explain
+            assert explain is not None
+            evidence = tuple(explain(self._context))
+            self._evidence = evidence  # two threads may both build it: the same value
+        return evidence
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RuleHit):
+            return NotImplemented
+        return self._info == other._info and self.evidence == other.evidence
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"RuleHit(stage={self.stage!r}, rule_id={self.rule_id!r}, "
+                f"file={self.file!r}, line={self.line}, evidence={self.evidence!r})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RuleHit, (self._info, self.evidence))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +187,58 @@ class RuleHit:
             "outputs": _jsonable(self.outputs),
             "evidence": [_evidence_dict(e) for e in self.evidence],
         }
+
+
+class Explanation(Sequence[RuleHit]):
+    """The rules that fired, in stage order; built from the decision's trace when first read.
+
+    Behaves as an immutable tuple of ``RuleHit`` (and compares equal to one).
+    """
+
+    __slots__ = ("_build", "_hits")
+
+    def __init__(self, hits: Iterable[RuleHit] = (), *,
+                 build: Callable[[], tuple[RuleHit, ...]] | None = None) -> None:
+        self._hits: tuple[RuleHit, ...] | None = None if build is not None else tuple(hits)
+        self._build = build
+
+    def _all(self) -> tuple[RuleHit, ...]:
+        hits = self._hits
+        if hits is None:
+            build = self._build
+            assert build is not None
+            hits = build()
+            self._hits = hits  # two threads may both build it: the same value
+        return hits
+
+    @overload
+    def __getitem__(self, index: int) -> RuleHit: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[RuleHit, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> RuleHit | tuple[RuleHit, ...]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[RuleHit]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Explanation):
+            return self._all() == other._all()
+        if isinstance(other, tuple | list):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Explanation({list(self._all())!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Explanation, (self._all(),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +269,7 @@ class Decision:
     flags: tuple[str, ...]
     owner: RoleRef
     escalation: tuple[RoleRef, ...]
-    explanation: tuple[RuleHit, ...]
+    explanation: Sequence[RuleHit]
     policy_version: str
     deadlines: tuple[Any, ...] = ()
     reply: Any = None
@@ -171,6 +311,9 @@ class Decision:
 
 
 def _evidence_dict(e: Evidence) -> dict[str, Any]:
+    if type(e) is KeywordEvidence:  # the common case, with fields that are JSON already
+        return {"kind": "keyword", "word": e.word, "vocabulary": e.vocabulary,
+                "start": e.start, "end": e.end, "matched": e.matched}
     out: dict[str, Any] = {"kind": e.kind}
     for name in e.__slots__:
         if name != "kind":
@@ -178,7 +321,17 @@ def _evidence_dict(e: Evidence) -> dict[str, Any]:
     return out
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is dict or kind is MappingProxyType:
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if kind is tuple or kind is list:
+        return [_jsonable(v) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, Mapping):

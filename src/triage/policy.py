@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -17,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from .complaint import Complaint, parse_complaint
 from .conditions import TextTest, walk
-from .decision import Decision, RoleRef, RuleHit
+from .decision import Decision, Explanation, RoleRef, RuleHit
+from .engine.codegen import Fired, Program, compile_program
 from .engine.context import Context
 from .engine.keywords import KeywordIndex
 from .engine.stages import CompiledStage, compile_stages, given_request_type
@@ -57,7 +59,7 @@ def load_policy(path: str | Path | None = None, *,
 class Policy:
     """A compiled, immutable policy. Build it with ``load_policy``."""
 
-    __slots__ = ("_escalation", "_index", "_max_text", "_model", "_owners", "_ranks",
+    __slots__ = ("_escalation", "_index", "_max_text", "_model", "_owners", "_program",
                  "_stages", "_tz", "_word_ids", "path")
 
     _model: PolicyModel
@@ -66,7 +68,7 @@ class Policy:
     _stages: MappingProxyType[str, CompiledStage]
     _tz: ZoneInfo
     _max_text: int
-    _ranks: MappingProxyType[str, int]
+    _program: Program
     _owners: MappingProxyType[str, RoleRef]
     _escalation: MappingProxyType[str, tuple[RoleRef, ...]]
     path: Path
@@ -88,10 +90,11 @@ class Policy:
         setter(self, "_word_ids", MappingProxyType(words))
         setter(self, "_index", KeywordIndex(list(words), cues, negation.window))
         setter(self, "_stages", MappingProxyType(compile_stages(model, words)))
+        ranks = {v: i for i, v in enumerate(model.taxonomy["severity"])}
+        setter(self, "_program", compile_program(
+            [model.stages[name] for name in STAGES], ranks, words))
         setter(self, "_tz", ZoneInfo(model.meta.timezone))
         setter(self, "_max_text", max_text_length)
-        setter(self, "_ranks", MappingProxyType(
-            {v: i for i, v in enumerate(model.taxonomy["severity"])}))
         owners = {name: RoleRef(name, spec.name) for name, spec in model.roles.items()}
         setter(self, "_owners", MappingProxyType(owners))
         chains: dict[str, tuple[RoleRef, ...]] = {}
@@ -157,41 +160,17 @@ class Policy:
                                     f"accepts at most {self._max_text:,}")],
                 complaint_id=record.id)
         folded = fold(record.text)
-        hits, all_hits = self._index.scan(folded)
-        ctx = Context(record, folded, hits, all_hits, self._tz, now)
-        stages = self._stages
-        explanation: list[RuleHit] = []
+        index = self._index
+        ctx = Context(record, folded, index, index.find(folded), self._tz, now)
+        given = record.request_type
+        if given is not None:
+            ctx.outputs["request_type"] = given.value
+        trace = self._program(ctx, given is not None)
         outputs = ctx.outputs
-
-        if record.request_type is not None:
-            outputs["request_type"] = record.request_type.value
-            explanation.append(given_request_type(record.request_type.value))
-        else:
-            self._first(stages["request_type"], ctx, explanation)
-
-        flag_hits = stages["flags"].run(ctx)
-        explanation.extend(flag_hits)
-        flags: dict[str, None] = {}
-        for hit in flag_hits:
-            for flag in hit.outputs.get("flags", ()):
-                flags[flag] = None
-        ctx.flags = frozenset(flags)
-
-        self._first(stages["category"], ctx, explanation)
-
-        severity_hits = stages["severity"].run(ctx)
-        explanation.extend(severity_hits)
-        ranks = self._ranks
-        outputs["severity"] = max((h.outputs["severity"] for h in severity_hits),
-                                  key=ranks.__getitem__)
-
-        self._first(stages["handling"], ctx, explanation)
-        owner_hit = self._first(stages["owner"], ctx, explanation)
         owner = outputs["owner"]
-        escalation = owner_hit.outputs.get("escalation")
+        escalation = outputs.get("escalation")
         chain = (tuple(self._owners[r] for r in escalation) if escalation is not None
                  else self._escalation[owner])
-
         return Decision(
             complaint_id=record.id,
             request_type=outputs["request_type"],
@@ -199,19 +178,26 @@ class Policy:
             category=outputs["category"],
             subcategory=outputs.get("subcategory"),
             severity=outputs["severity"],
-            flags=tuple(sorted(flags)),
+            flags=tuple(sorted(ctx.flags)),
             owner=self._owners[owner],
             escalation=chain,
-            explanation=tuple(explanation),
+            explanation=Explanation(build=partial(self._explain, trace, ctx)),
             policy_version=self._model.version,
         )
 
-    @staticmethod
-    def _first(stage: CompiledStage, ctx: Context, explanation: list[RuleHit]) -> RuleHit:
-        hit = stage.run(ctx)[0]
-        ctx.outputs.update(hit.outputs)
-        explanation.append(hit)
-        return hit
+    def _explain(self, trace: Fired, ctx: Context) -> tuple[RuleHit, ...]:
+        """The rule hits of a decision, from the rules the program fired."""
+        r_type, r_flags, r_category, r_severity, r_handling, r_owner = trace
+        stages = self._stages
+        given = ctx.complaint.request_type
+        hits = [stages["request_type"].hit(r_type, ctx) if given is None
+                else given_request_type(given.value)]
+        hits += stages["flags"].hits(r_flags, ctx)
+        hits.append(stages["category"].hit(r_category, ctx))
+        hits += stages["severity"].hits(r_severity, ctx)
+        hits.append(stages["handling"].hit(r_handling, ctx))
+        hits.append(stages["owner"].hit(r_owner, ctx))
+        return tuple(hits)
 
     def triage_many(self, records: Iterable[Record], *, now: datetime | None = None,
                     first_line: int = 1) -> Iterator[Decision | RecordError]:

@@ -7,6 +7,7 @@ pattern that needs them is rejected when the policy loads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import re2
@@ -27,3 +28,30 @@ def compile_pattern(pattern: str) -> Any:
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
         raise ValueError(str(reason)) from None
+
+
+def compile_set(patterns: list[str]) -> Callable[[str], int]:
+    """One RE2 pass telling which of ``patterns`` match a text: bit ``i`` for pattern ``i``.
+
+    Each pattern must already compile with ``compile_pattern``. If RE2 runs out of memory
+    for the set's automaton, the patterns are searched one by one instead.
+    """
+    options = _options()
+    options.never_capture = True
+    matcher = re2.Set.SearchSet(options)
+    for pattern in patterns:
+        matcher.Add(pattern)
+    matcher.Compile()
+    singles = tuple(compile_pattern(p) for p in patterns)
+
+    def mask(text: str) -> int:
+        try:
+            found = matcher.Match(text) or ()
+        except Exception:  # RE2 ran out of memory for the set
+            found = [i for i, p in enumerate(singles) if p.search(text) is not None]
+        bits = 0
+        for i in found:
+            bits |= 1 << i
+        return bits
+
+    return mask

@@ -41,14 +41,13 @@ MAX_OCCURRENCES = 5
 
 
 class CompiledCondition:
-    """A condition ready to run, and the words one of which must occur for it to hold."""
+    """A condition ready to run: ``test`` decides, ``explain`` lists the evidence."""
 
-    __slots__ = ("explain", "test", "triggers")
+    __slots__ = ("explain", "test")
 
-    def __init__(self, test: Test, explain: Explain, triggers: frozenset[int] | None) -> None:
+    def __init__(self, test: Test, explain: Explain) -> None:
         self.test = test
         self.explain = explain
-        self.triggers = triggers
 
 
 def compile_condition(condition: Condition, word_ids: dict[str, int]) -> CompiledCondition:
@@ -75,19 +74,16 @@ def _text(cond: TextTest, word_ids: dict[str, int]) -> CompiledCondition:
     ids = frozenset(by_id)
     negation = cond.negation
 
-    def hits(ctx: Context) -> dict[int, list[int]]:
-        return ctx.hits if negation else ctx.all_hits
-
     test: Test
     if cond.mode == "any":
         def test(ctx: Context) -> bool:
-            return not (ctx.hits if negation else ctx.all_hits).keys().isdisjoint(ids)
+            return not (ctx.present if negation else ctx.all).isdisjoint(ids)
     elif cond.mode == "all":
         def test(ctx: Context) -> bool:
-            return (ctx.hits if negation else ctx.all_hits).keys() >= ids
+            return ids.issubset(ctx.present if negation else ctx.all)
     else:
         def test(ctx: Context) -> bool:
-            return (ctx.hits if negation else ctx.all_hits).keys().isdisjoint(ids)
+            return (ctx.present if negation else ctx.all).isdisjoint(ids)
 
     if cond.mode == "none":
         rendered = cond.render()
@@ -95,20 +91,26 @@ def _text(cond: TextTest, word_ids: dict[str, int]) -> CompiledCondition:
         def explain_absent(ctx: Context) -> list[Evidence]:
             return [AbsenceEvidence(rendered)]
 
-        return CompiledCondition(test, explain_absent, None)
+        return CompiledCondition(test, explain_absent)
 
     def explain(ctx: Context) -> list[Evidence]:
-        found = hits(ctx)
-        out: list[Evidence] = []
-        for kid, word in by_id.items():
-            for start in found.get(kid, ())[:MAX_OCCURRENCES]:
-                end = start + len(word.folded)
-                out.append(KeywordEvidence(word.text, word.vocabulary, start, end,
-                                           ctx.text[start:end]))
-        out.sort(key=lambda e: e.start if isinstance(e, KeywordEvidence) else 0)
-        return out
+        text = ctx.text
+        out: list[KeywordEvidence] = []
+        # The words of one complaint are few, the words of a condition many: walk the former.
+        for kid in ids.intersection(ctx.present if negation else ctx.all):
+            word = by_id[kid]
+            length = len(word.folded)
+            for start in ctx.starts(kid, negation)[:MAX_OCCURRENCES]:
+                out.append(KeywordEvidence(word.text, word.vocabulary, start, start + length,
+                                           text[start:start + length]))
+        out.sort(key=_evidence_order)
+        return list(out)
 
-    return CompiledCondition(test, explain, ids if ids and negation else None)
+    return CompiledCondition(test, explain)
+
+
+def _evidence_order(evidence: KeywordEvidence) -> tuple[int, str]:
+    return evidence.start, evidence.word
 
 
 _ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -195,7 +197,7 @@ def _field(cond: FieldTest) -> CompiledCondition:
             actual = list(actual)
         return [FieldEvidence(cond.path, op, expected, actual)]
 
-    return CompiledCondition(test, explain, None)
+    return CompiledCondition(test, explain)
 
 
 def _hashable(value: Any) -> Any:
@@ -227,7 +229,7 @@ def _regex(cond: RegexTest) -> CompiledCondition:
         start, end = match.span()
         return [RegexEvidence(cond.pattern, start, end, ctx.text[start:end])]
 
-    return CompiledCondition(test, explain, None)
+    return CompiledCondition(test, explain)
 
 
 def _output(cond: OutputTest) -> CompiledCondition:
@@ -246,7 +248,7 @@ def _output(cond: OutputTest) -> CompiledCondition:
         def explain(ctx: Context) -> list[Evidence]:
             return [OutputEvidence(name, str(ctx.outputs.get(name)))]
 
-    return CompiledCondition(test, explain, None)
+    return CompiledCondition(test, explain)
 
 
 def _all(items: list[CompiledCondition]) -> CompiledCondition:
@@ -264,8 +266,7 @@ def _all(items: list[CompiledCondition]) -> CompiledCondition:
     def explain(ctx: Context) -> list[Evidence]:
         return [e for i in items for e in i.explain(ctx)]
 
-    required = [i.triggers for i in items if i.triggers is not None]
-    return CompiledCondition(test, explain, min(required, key=len) if required else None)
+    return CompiledCondition(test, explain)
 
 
 def _any(items: list[CompiledCondition]) -> CompiledCondition:
@@ -277,10 +278,7 @@ def _any(items: list[CompiledCondition]) -> CompiledCondition:
     def explain(ctx: Context) -> list[Evidence]:
         return [e for i in items if i.test(ctx) for e in i.explain(ctx)]
 
-    triggers = None
-    if all(i.triggers is not None for i in items):
-        triggers = frozenset().union(*(i.triggers for i in items if i.triggers is not None))
-    return CompiledCondition(test, explain, triggers)
+    return CompiledCondition(test, explain)
 
 
 def _not(cond: NotOf, item: CompiledCondition) -> CompiledCondition:
@@ -293,4 +291,4 @@ def _not(cond: NotOf, item: CompiledCondition) -> CompiledCondition:
     def explain(ctx: Context) -> list[Evidence]:
         return [AbsenceEvidence(rendered)]
 
-    return CompiledCondition(test, explain, None)
+    return CompiledCondition(test, explain)

@@ -1,4 +1,8 @@
-"""The per-complaint evaluation state: text, keyword hits and the outputs decided so far."""
+"""The per-complaint evaluation state: text, the words found and the outputs decided so far.
+
+A Context is written only while its complaint is being decided; afterwards the decision's
+rule hits read it to build their evidence on demand, so it must not change again.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +10,46 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from ..complaint import Complaint
+from .keywords import Found, KeywordIndex
 
 
 class Context:
     """Everything a compiled condition may look at while one complaint is evaluated."""
 
-    __slots__ = ("_now", "_tz", "all_hits", "complaint", "flags", "folded", "hits", "outputs",
-                 "text")
+    __slots__ = ("_index", "_now", "_received", "_tz", "all", "complaint", "flags", "folded",
+                 "found", "outputs", "present", "text")
 
-    def __init__(self, complaint: Complaint, folded: str, hits: dict[int, list[int]],
-                 all_hits: dict[int, list[int]], tz: tzinfo, now: datetime | None) -> None:
+    def __init__(self, complaint: Complaint, folded: str, index: KeywordIndex, found: Found,
+                 tz: tzinfo, now: datetime | None) -> None:
         self.complaint = complaint
         self.text = complaint.text
         self.folded = folded
-        self.hits = hits
-        self.all_hits = all_hits
+        self.found = found
+        self.present = found.present
+        self.all = found.all
         self.outputs: dict[str, Any] = {}
         self.flags: frozenset[str] = frozenset()
+        self._index = index
         self._tz = tz
         self._now = now
+        self._received: datetime | None = None
+
+    def starts(self, kid: int, negation: bool) -> list[int]:
+        """Where word ``kid`` occurs; with ``negation``, only where no cue negates it."""
+        return self._index.starts(self.folded, kid, self.found, negation)
 
     def received_at(self) -> datetime:
-        """When the complaint was received, in the policy's zone when the record is naive."""
+        """When the complaint was received, in the policy's zone when the record is naive.
+
+        Without ``received_at`` or ``now`` it is the clock at first use, then kept, so that
+        the evidence built later shows the value the rules saw.
+        """
+        if self._received is not None:
+            return self._received
         value = self.complaint.received_at
         if value is None:
             value = self._now if self._now is not None else datetime.now(self._tz)
         if value.tzinfo is None:
             value = value.replace(tzinfo=self._tz)
+        self._received = value
         return value
