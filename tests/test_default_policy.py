@@ -154,3 +154,71 @@ def test_blaming_the_repair_makes_a_complaint(default_policy: triage.Policy) -> 
     """你们到底怎么修的 blames the company: a complaint, not a repair request."""
     decision = decide(default_policy, "保养完以后发动机有异响，你们到底怎么修的", "auto_dealer")
     assert (decision.request_type, decision.category) == ("complaint", "repair_quality")
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("谢谢客服小王耐心帮我查订单，辛苦了", "service"),
+    ("这台洗碗机洗得很干净，真的好用，已经推荐给邻居了", "other"),
+])
+def test_praise_category_follows_what_is_praised(default_policy: triage.Policy, text: str,
+                                                  category: str) -> None:
+    """Praise of staff is about service; praise of the product itself is 'other'."""
+    decision = decide(default_policy, text)
+    assert (decision.request_type, decision.category) == ("praise", category)
+
+
+def test_thanks_after_a_repair_request_is_still_a_repair(default_policy: triage.Policy) -> None:
+    """A polite 谢谢 at the end of a repair request is not praise."""
+    decision = decide(default_policy, "空调不制冷了，麻烦派师傅上门看看，谢谢", "electronics")
+    assert decision.request_type == "repair"
+
+
+@pytest.mark.parametrize(("text", "request_type"), [
+    ("冰箱门的密封条脱落了，请给我换一台新的", "complaint"),
+    ("冰箱门的密封条脱落了，麻烦安排师傅来看看", "repair"),
+])
+def test_a_redress_demand_makes_a_fault_report_a_complaint(default_policy: triage.Policy,
+                                                           text: str, request_type: str) -> None:
+    """换/退/补发 is redress (complaint); a visit or inspection is a repair request."""
+    assert decide(default_policy, text, "electronics").request_type == request_type
+
+
+def test_a_missing_key_is_an_incidental_quantity_problem(default_policy: triage.Policy) -> None:
+    """Missing keys, cards or fittings count as a short delivery: incidental."""
+    decision = decide(default_policy, "合同写的是三把钥匙，交房时只给了两把，请尽快补给我",
+                      "real_estate")
+    assert (decision.request_type, decision.category, decision.severity) == (
+        "complaint", "product_quality", "incidental")
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("为什么上门检测要收100元？请说明收费依据", "service"),
+    ("你们说屏幕发黄是人为损坏，可我一直放在家里没动过，请说明判定依据", "product_quality"),
+])
+def test_a_challenge_takes_the_category_of_what_is_disputed(default_policy: triage.Policy,
+                                                            text: str, category: str) -> None:
+    """A disputed charge is service; a disputed defect verdict is the defect's category."""
+    decision = decide(default_policy, text, "electronics")
+    assert (decision.request_type, decision.category) == ("challenge", category)
+
+
+def test_a_brake_pad_price_question_is_not_a_hazard(default_policy: triage.Policy) -> None:
+    """刹车片 is only the part being priced: an inquiry about a price, general, no safety flag."""
+    decision = decide(default_policy, "请问换一套刹车片多少钱？", "auto_dealer")
+    assert (decision.request_type, decision.category, decision.severity) == (
+        "inquiry", "service", "general")
+    assert "safety" not in decision.flags
+
+
+def test_repeated_no_shows_are_a_severe_service_complaint(default_policy: triage.Policy) -> None:
+    """Being stood up a second time is the same problem recurring."""
+    decision = decide(default_policy, "约好的安装师傅已经放了我两次鸽子，到底还来不来？",
+                      "electronics")
+    assert (decision.request_type, decision.category, decision.severity) == (
+        "complaint", "service", "severe")
+
+
+def test_an_alarmed_hazard_report_is_a_complaint(default_policy: triage.Policy) -> None:
+    """太危险了！ without asking for a visit expresses alarm, not a calm repair request."""
+    decision = decide(default_policy, "楼道的扶手松动了，太危险了！", "real_estate")
+    assert (decision.request_type, decision.severity) == ("complaint", "severe")
