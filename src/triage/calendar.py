@@ -448,11 +448,12 @@ class BusinessCalendar:
         return any(s <= us < e for s, e in self.spans(o))
 
     def next_working_moment(self, moment: datetime) -> datetime:
-        """``moment`` itself during working hours, else the start of the next working time."""
+        """``moment`` itself (in the calendar's zone) during working hours, else the start
+        of the next working time."""
         us, o = self.to_epoch(moment)
         found, o2 = self.next_moment(us, o)
         self.check_years(o, o2)
-        return moment if found == us else self.from_epoch(found)
+        return self.localize(moment) if found == us else self.from_epoch(found)
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
         """Business time from ``start`` to ``end``; negative when ``end`` comes first.
