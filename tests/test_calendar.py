@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -217,3 +219,15 @@ def test_working_time_is_additive(a: datetime, d1: timedelta, d2: timedelta) -> 
     total = OFFICE.working_time_between(a, c)
     assert total == OFFICE.working_time_between(a, b) + OFFICE.working_time_between(b, c)
     assert timedelta(0) <= total <= c - a
+
+
+def test_docs_calendar_example_builds() -> None:
+    """The calendar example at the top of docs/deadlines.md constructs as written."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "deadlines.md").read_text("utf-8")
+    match = re.search(r"```python\n(.*?)```", text, re.S)
+    assert match is not None
+    namespace: dict[str, object] = {}
+    exec(match.group(1), namespace)
+    office = namespace["office"]
+    assert isinstance(office, BusinessCalendar)
+    assert office.day(date(2026, 11, 23)).label == "公司年会假期"
