@@ -95,6 +95,28 @@ class PolicyError(TriageError):
         return json.dumps([p.to_dict() for p in self.problems], ensure_ascii=False)
 
 
+class CalendarError(TriageError):
+    """A calendar or duration cannot be used, or a deadline needs a year with no holiday data.
+
+    ``code`` says which (``bad_hours``, ``bad_duration``, ``unknown_year``...), so a policy
+    loader can turn it into a ``Problem``; ``calendar`` and ``year`` are set when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        calendar: str | None = None,
+        year: int | None = None,
+    ) -> None:
+        self.message = message
+        self.code = code
+        self.calendar = calendar
+        self.year = year
+        super().__init__(message)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldIssue:
     """One reason a complaint record was rejected, with the field it concerns."""
