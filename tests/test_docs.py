@@ -21,3 +21,27 @@ def test_policy_language_example_loads_and_decides(tmp_path: Path) -> None:
     decision = policy.triage({"id": "1", "channel": "phone", "text": "燃气泄漏，还漏水"})
     assert (decision.severity, decision.category, decision.flags) == (
         "severe", "product_quality", ("safety",))
+
+
+def test_deadlines_example_loads_and_sets_the_documented_milestones(tmp_path: Path) -> None:
+    """The deadlines example, added to the complete policy, works as the page says."""
+    text = (DOCS / "policy-language.md").read_text(encoding="utf-8")
+    base, deadlines = re.findall(r"```yaml\n(.*?)```", text, re.S)[:2]
+    base = base.replace("policy:\n  name: 示例策略\n", "policy:\n  name: 示例策略\n"
+                        "  default_calendar: office\n")
+    lines = [line for line in deadlines.splitlines() if not line.startswith("policy:")]
+    taxonomy = [line for line in lines if line.startswith("  milestones:")]
+    rest = [line for line in lines if line not in taxonomy and line != "taxonomy:"]
+    base = base.replace("taxonomy:\n", "taxonomy:\n" + "\n".join(taxonomy) + "\n")
+    (tmp_path / "policy.yaml").write_text(base, encoding="utf-8")
+    (tmp_path / "deadlines.yaml").write_text("\n".join(rest) + "\n", encoding="utf-8")
+    policy = triage.load_policy(tmp_path)
+    decision = policy.triage({"id": "2", "channel": "onsite_verbal", "text": "漏水",
+                              "received_at": "2026-11-20T16:00:00+08:00",
+                              "attributes": {"site": "urumqi"}})
+    due = {d.milestone: d for d in decision.deadlines}
+    assert list(due) == ["first_contact", "resolution", "follow_up"]
+    assert due["resolution"].calendar == "office_urumqi"
+    assert due["resolution"].due.isoformat() == "2026-11-20T20:00:00+06:00"
+    assert due["first_contact"].due.isoformat() == "2026-11-20T18:00:00+08:00"
+    assert decision.warnings == ()

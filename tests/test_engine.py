@@ -199,7 +199,10 @@ def _interpret(policy: triage.Policy, record: triage.Complaint) -> tuple[object,
     ranks = list(policy.taxonomy["severity"])
     fired: list[object] = []
     for name in STAGES:
-        stage = policy._stages[name]
+        stage = policy._stages.get(name)
+        if stage is None:  # an optional stage the policy leaves out
+            fired.append([])
+            continue
         if name == "request_type" and record.request_type is not None:
             ctx.outputs["request_type"] = record.request_type.value
             fired.append(-2)
@@ -209,6 +212,8 @@ def _interpret(policy: triage.Policy, record: triage.Complaint) -> tuple[object,
         if stage.hit_policy == "first":
             fired.append(hits[0] if hits else -1)
             ctx.outputs.update(outputs[0])
+        elif stage.hit_policy == "merge":
+            fired.append(hits)
         elif stage.hit_policy == "collect":
             fired.append(hits)
             ctx.flags = frozenset(f for out in outputs for f in out["flags"])

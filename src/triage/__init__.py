@@ -10,6 +10,7 @@ Load a policy once, then decide complaints with it::
 """
 
 from .complaint import Channel, Complaint, Customer, Demand, Handling, Product, RequestType
+from .deadlines import Deadline
 from .decision import (
     DECISION_SCHEMA_VERSION,
     AbsenceEvidence,
@@ -23,16 +24,26 @@ from .decision import (
     RuleHit,
     decision_json_schema,
 )
-from .errors import ComplaintError, FieldIssue, PolicyError, Problem, RecordError, TriageError
+from .errors import (
+    CalendarError,
+    ComplaintError,
+    FieldIssue,
+    PolicyError,
+    Problem,
+    RecordError,
+    TriageError,
+)
 from .policy import Policy, bundled_policy_path, load_policy
 
 __all__ = [
     "DECISION_SCHEMA_VERSION",
     "AbsenceEvidence",
+    "CalendarError",
     "Channel",
     "Complaint",
     "ComplaintError",
     "Customer",
+    "Deadline",
     "Decision",
     "Demand",
     "Evidence",

@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+if TYPE_CHECKING:
+    from .deadlines import Deadline
 
 #: Bumped whenever a field of the JSON form of a Decision changes meaning or disappears.
 DECISION_SCHEMA_VERSION = 1
@@ -271,7 +274,7 @@ class Decision:
     escalation: tuple[RoleRef, ...]
     explanation: Sequence[RuleHit]
     policy_version: str
-    deadlines: tuple[Any, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
     reply: Any = None
     warnings: tuple[str, ...] = ()
 
@@ -296,7 +299,7 @@ class Decision:
             "flags": list(self.flags),
             "owner": self.owner.to_dict(),
             "escalation": [r.to_dict() for r in self.escalation],
-            "deadlines": [_jsonable(d) for d in self.deadlines],
+            "deadlines": [d.to_dict() for d in self.deadlines],
             "reply": _jsonable(self.reply),
             "warnings": list(self.warnings),
             "policy_version": self.policy_version,
@@ -370,7 +373,7 @@ def decision_json_schema() -> str:
             "flags": {"type": "array", "items": {"type": "string"}},
             "owner": {"$ref": "#/$defs/role"},
             "escalation": {"type": "array", "items": {"$ref": "#/$defs/role"}},
-            "deadlines": {"type": "array"},
+            "deadlines": {"type": "array", "items": {"$ref": "#/$defs/deadline"}},
             "reply": {},
             "warnings": {"type": "array", "items": {"type": "string"}},
             "policy_version": {"type": "string"},
@@ -398,6 +401,24 @@ def decision_json_schema() -> str:
                     "condition": {"type": "string"},
                     "outputs": {"type": "object"},
                     "evidence": {"type": "array", "items": {"$ref": "#/$defs/evidence"}},
+                },
+            },
+            "deadline": {
+                "type": "object",
+                "required": ["milestone", "label", "due", "due_text", "calendar", "within",
+                             "rule_id", "steps", "warnings"],
+                "properties": {
+                    "milestone": {"type": "string"},
+                    "label": {"type": "string"},
+                    "due": {"type": "string", "format": "date-time"},
+                    "due_text": {"type": "string"},
+                    "calendar": {"type": "string"},
+                    "calendar_label": {"type": "string"},
+                    "within": {"type": "string"},
+                    "after": {"type": ["string", "null"]},
+                    "rule_id": {"type": "string"},
+                    "warnings": {"type": "array", "items": {"type": "string"}},
+                    "steps": {"type": "array", "items": {"type": "object"}},
                 },
             },
             "evidence": {

@@ -46,6 +46,18 @@ def format_explanation(decision: Decision, text: str, policy: Policy, *,
         f"  标记      {flags}",
         f"  责任人    {decision.owner.name} ({decision.owner.role})",
         f"  升级链    {chain}",
+    ]
+    if decision.deadlines:
+        lines.append("")
+        lines.append("Deadlines:")
+        for d in decision.deadlines:
+            after = f"，从{label('milestones', d.after)}起" if d.after else ""
+            where = f"，{d.calendar_label}" if d.derivation.duration.uses_calendar else ""
+            lines.append(f"  {d.label} ({d.milestone})  {d.due_text}  "
+                         f"[{d.within}{after}{where}，{d.rule_id}]")
+            lines.extend(f"      {step.label}" for step in d.steps)
+    lines.extend(f"  注意：{w}" for w in decision.warnings)
+    lines += [
         "",
         f"Rules (policy {policy.name}, version {decision.policy_version}):",
     ]

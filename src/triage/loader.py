@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,8 @@ class _Builder:
                               "write the keys out in full")
                 continue
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if isinstance(key, date):  # a date as key (holidays: {2027-01-01: 元旦}) is text
+                key = key.isoformat()
             if isinstance(key, bool) or not isinstance(key, str | int | float):
                 self._problem(key_node, "wrong-type", "a key must be a plain word")
                 continue

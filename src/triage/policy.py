@@ -18,12 +18,14 @@ from zoneinfo import ZoneInfo
 
 from .complaint import Complaint, parse_complaint
 from .conditions import TextTest, walk
+from .deadlines import CalendarChoice, Deadline, DeadlinePlanner
 from .decision import Decision, Explanation, RoleRef, RuleHit
 from .engine.codegen import Fired, Program, compile_program
+from .engine.conditions import field_reader
 from .engine.context import Context
 from .engine.keywords import KeywordIndex
 from .engine.stages import CompiledStage, compile_stages, given_request_type
-from .errors import ComplaintError, FieldIssue, Problem, RecordError
+from .errors import CalendarError, ComplaintError, FieldIssue, Problem, RecordError
 from .loader import load_files
 from .schema import STAGES
 from .text import fold
@@ -59,8 +61,8 @@ def load_policy(path: str | Path | None = None, *,
 class Policy:
     """A compiled, immutable policy. Build it with ``load_policy``."""
 
-    __slots__ = ("_escalation", "_index", "_max_text", "_model", "_owners", "_program",
-                 "_stages", "_tz", "_word_ids", "path")
+    __slots__ = ("_escalation", "_index", "_max_text", "_model", "_owners", "_planner",
+                 "_program", "_stages", "_tz", "_word_ids", "path")
 
     _model: PolicyModel
     _word_ids: MappingProxyType[str, int]
@@ -69,6 +71,7 @@ class Policy:
     _tz: ZoneInfo
     _max_text: int
     _program: Program
+    _planner: DeadlinePlanner
     _owners: MappingProxyType[str, RoleRef]
     _escalation: MappingProxyType[str, tuple[RoleRef, ...]]
     path: Path
@@ -92,7 +95,13 @@ class Policy:
         setter(self, "_stages", MappingProxyType(compile_stages(model, words)))
         ranks = {v: i for i, v in enumerate(model.taxonomy["severity"])}
         setter(self, "_program", compile_program(
-            [model.stages[name] for name in STAGES], ranks, words))
+            [model.stages.get(name) for name in STAGES], ranks, words))
+        choices = {name: CalendarChoice(c.field, MappingProxyType(dict(c.cases)), c.default,
+                                        field_reader(c.field))
+                   for name, c in model.calendar_choices.items()}
+        setter(self, "_planner", DeadlinePlanner(
+            model.calendars, choices, model.meta.default_calendar,
+            model.taxonomy.get("milestones", {}), model.calendar_labels))
         setter(self, "_tz", ZoneInfo(model.meta.timezone))
         setter(self, "_max_text", max_text_length)
         owners = {name: RoleRef(name, spec.name) for name, spec in model.roles.items()}
@@ -151,7 +160,9 @@ class Policy:
     def triage(self, complaint: Record, *, now: datetime | None = None) -> Decision:
         """Decide one complaint. ``now`` stands in for ``received_at`` when the record has none.
 
-        Raises ``ComplaintError`` when the record is invalid.
+        Raises ``ComplaintError`` when the record is invalid, and ``CalendarError`` when a
+        deadline needs a year for which a calendar set to ``beyond_data: error`` has no
+        holiday data.
         """
         record = parse_complaint(complaint)  # type: ignore[arg-type]
         if len(record.text) > self._max_text:
@@ -171,6 +182,14 @@ class Policy:
         escalation = outputs.get("escalation")
         chain = (tuple(self._owners[r] for r in escalation) if escalation is not None
                  else self._escalation[owner])
+        deadlines: tuple[Deadline, ...] = ()
+        warnings: tuple[str, ...] = ()
+        timed = self._stages.get("deadlines")
+        if timed is not None:
+            specs = [(timed.rules[i].info.rule_id, timed.rules[i].info.outputs["deadlines"])
+                     for i in trace[6]]
+            specs.append((timed.default_hit.rule_id, timed.default_hit.outputs["deadlines"]))
+            deadlines, warnings = self._planner.plan(specs, ctx, ctx.received_at())
         return Decision(
             complaint_id=record.id,
             request_type=outputs["request_type"],
@@ -182,12 +201,14 @@ class Policy:
             owner=self._owners[owner],
             escalation=chain,
             explanation=Explanation(build=partial(self._explain, trace, ctx)),
+            deadlines=deadlines,
+            warnings=warnings,
             policy_version=self._model.version,
         )
 
     def _explain(self, trace: Fired, ctx: Context) -> tuple[RuleHit, ...]:
         """The rule hits of a decision, from the rules the program fired."""
-        r_type, r_flags, r_category, r_severity, r_handling, r_owner = trace
+        r_type, r_flags, r_category, r_severity, r_handling, r_owner, r_deadlines = trace
         stages = self._stages
         given = ctx.complaint.request_type
         hits = [stages["request_type"].hit(r_type, ctx) if given is None
@@ -197,6 +218,8 @@ class Policy:
         hits += stages["severity"].hits(r_severity, ctx)
         hits.append(stages["handling"].hit(r_handling, ctx))
         hits.append(stages["owner"].hit(r_owner, ctx))
+        if "deadlines" in stages:
+            hits += stages["deadlines"].hits(r_deadlines, ctx)
         return tuple(hits)
 
     def triage_many(self, records: Iterable[Record], *, now: datetime | None = None,
@@ -218,6 +241,8 @@ class Policy:
         except ComplaintError as exc:
             complaint_id = exc.complaint_id or _guess_id(record)
             return RecordError(number, "invalid-record", exc.message, complaint_id, exc.issues)
+        except CalendarError as exc:  # a deadline needs a year the calendar has no data for
+            return RecordError(number, "deadline-error", exc.message, _guess_id(record), ())
 
     @property
     def stages(self) -> tuple[str, ...]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -17,7 +18,11 @@ from .errors import Problem
 from .loader import PathKey, SourceFile
 
 #: The stages, in the order they run. Each stage may test the outputs of earlier ones.
-STAGES: tuple[str, ...] = ("request_type", "flags", "category", "severity", "handling", "owner")
+STAGES: tuple[str, ...] = ("request_type", "flags", "category", "severity", "handling", "owner",
+                           "deadlines")
+
+#: Stages a policy may leave out (no deadlines are set then).
+OPTIONAL_STAGES: frozenset[str] = frozenset({"deadlines"})
 
 #: How each stage combines the rules that match: the first by priority, all, or the maximum.
 HIT_POLICY: dict[str, str] = {
@@ -27,6 +32,7 @@ HIT_POLICY: dict[str, str] = {
     "severity": "max",
     "handling": "first",
     "owner": "first",
+    "deadlines": "merge",
 }
 
 #: The keys a rule's ``set`` (and the stage ``default``) may hold, per stage.
@@ -37,6 +43,7 @@ STAGE_OUTPUTS: dict[str, tuple[str, ...]] = {
     "severity": ("severity",),
     "handling": ("handling",),
     "owner": ("owner", "escalation"),
+    "deadlines": ("deadlines",),
 }
 
 DEFAULT_NEGATION_CUES = ("不是", "并非", "并不是", "没有", "并没有", "不属于", "不存在", "无任何")
@@ -66,6 +73,7 @@ class PolicyMeta(_Spec):
     description: str | None = None
     timezone: str = "Asia/Shanghai"
     negation: NegationSpec = Field(default_factory=NegationSpec)
+    default_calendar: Name | None = None
 
 
 class Taxonomy(_Spec):
@@ -82,6 +90,7 @@ class Taxonomy(_Spec):
     severity: dict[str, str] = Field(default_factory=dict)
     flags: dict[str, str] = Field(default_factory=dict)
     domain: dict[str, str] = Field(default_factory=dict)
+    milestones: dict[str, str] = Field(default_factory=dict)
 
 
 WordText = Annotated[str, Field(min_length=1)]
@@ -102,6 +111,49 @@ class RoleSpec(_Spec):
     name: Annotated[str, Field(min_length=1)]
     description: str | None = None
     escalates_to: Name | None = None
+
+
+Hhmm = Annotated[str, Field(pattern=r"^\s*\d{1,2}:\d{2}\s*[-–~]\s*\d{1,2}:\d{2}\s*$")]
+
+
+class CalendarSelect(_Spec):
+    """Choose a calendar per complaint from a record field (a site in another time zone)."""
+
+    field: Annotated[str, Field(min_length=1)]
+    cases: dict[str, Name]
+    default: Name
+
+
+class CalendarSpec(_Spec):
+    """Working time that deadlines are counted on: zone, weekly hours and special dates.
+
+    ``select`` instead makes this name stand for one of several calendars, chosen by a
+    field of the complaint; it cannot be combined with the other keys.
+    """
+
+    label: str | None = None
+    timezone: str = "Asia/Shanghai"
+    hours: dict[str, list[Hhmm]] = Field(
+        default_factory=lambda: {"mon-fri": ["09:00-12:00", "13:30-18:00"]})
+    chinese_holidays: bool = True
+    holidays: dict[date, str | None] | list[date] = Field(default_factory=list)
+    workdays: list[date] = Field(default_factory=list)
+    half_days: dict[date, list[Hhmm]] = Field(default_factory=dict)
+    makeup_hours: list[Hhmm] | None = None
+    known_years: list[Annotated[int, Field(ge=1900, le=2200)]] | None = None
+    beyond_data: Literal["error", "assume_weekends"] = "error"
+    select: CalendarSelect | None = None
+
+
+class DeadlineItem(_Spec):
+    """One milestone a deadlines rule sets: due ``within`` a duration, on a calendar."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    milestone: Name
+    within: Annotated[str, Field(min_length=1)]
+    calendar: Name | None = None
+    after: Name | None = None
 
 
 class RuleSpec(_Spec):
@@ -128,6 +180,7 @@ class PolicyFile(_Spec):
     taxonomy: Taxonomy | None = None
     vocabularies: dict[Name, VocabularySpec] = Field(default_factory=dict)
     roles: dict[Name, RoleSpec] = Field(default_factory=dict)
+    calendars: dict[Name, CalendarSpec] = Field(default_factory=dict)
     stages: dict[str, StageSpec] = Field(default_factory=dict)
 
 
@@ -146,7 +199,7 @@ class FileSpec:
     rule_positions: dict[str, list[int]] = field(default_factory=dict)
 
 
-_ENTRY_SECTIONS = ("vocabularies", "roles")
+_ENTRY_SECTIONS = ("vocabularies", "roles", "calendars")
 
 
 def validate_file(source: SourceFile) -> FileSpec:
@@ -217,6 +270,12 @@ def _clean_stage(source: SourceFile, stage: str, body: Any, problems: list[Probl
     return out
 
 
+def model_problems(data: Any, source: SourceFile, model: type[BaseModel],
+                   prefix: PathKey) -> list[Problem]:
+    """Problems of ``data`` against ``model``, located at ``prefix`` in ``source``."""
+    return _errors(data, source, model, prefix)
+
+
 def _errors(data: Any, source: SourceFile, model: type[BaseModel] = PolicyFile,
             prefix: PathKey = ()) -> list[Problem]:
     """Validate ``data`` against ``model``; problems are located at ``prefix`` + their path."""
@@ -234,10 +293,11 @@ def _model_at(path: PathKey) -> type[BaseModel] | None:
     i = 0
     while model is not None and i < len(path):
         key = path[i]
-        if model is PolicyFile and key in ("vocabularies", "roles", "stages"):
+        if model is PolicyFile and key in ("vocabularies", "roles", "calendars", "stages"):
             i += 2
             sections: dict[str | int, type[BaseModel]] = {
-                "vocabularies": VocabularySpec, "roles": RoleSpec, "stages": StageSpec}
+                "vocabularies": VocabularySpec, "roles": RoleSpec, "calendars": CalendarSpec,
+                "stages": StageSpec}
             model = sections[key]
             continue
         if model is StageSpec and key == "rules":

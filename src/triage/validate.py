@@ -9,28 +9,36 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .calendar import BusinessCalendar
 from .complaint import Handling, RequestType
 from .conditions import Condition, ConditionParser, ConditionScope, Word
-from .errors import PolicyError, Problem
+from .deadlines import DeadlineSpec
+from .durations import Duration
+from .errors import CalendarError, PolicyError, Problem
 from .loader import LoadedPolicy, PathKey, SourceFile
 from .schema import (
     HIT_POLICY,
+    OPTIONAL_STAGES,
     STAGE_OUTPUTS,
     STAGES,
+    CalendarSelect,
+    CalendarSpec,
+    DeadlineItem,
     PolicyFile,
     PolicyMeta,
     RoleSpec,
     RuleSpec,
+    model_problems,
     validate_file,
 )
 from .text import fold
 
 _TAXONOMY_SECTIONS = ("request_type", "handling", "category", "subcategory", "severity",
-                      "flags", "domain")
+                      "flags", "domain", "milestones")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +79,9 @@ class PolicyModel:
     stages: dict[str, StageDef]
     version: str
     warnings: tuple[Problem, ...]
+    calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
+    calendar_choices: dict[str, CalendarSelect] = field(default_factory=dict)
+    calendar_labels: dict[str, str] = field(default_factory=dict)
 
 
 def validate_policy(loaded: LoadedPolicy) -> PolicyModel:
@@ -85,6 +96,10 @@ class _Validator:
         self.files: list[tuple[SourceFile, PolicyFile]] = []
         self.positions: dict[str, dict[str, list[int]]] = {}
         self.broken: set[tuple[str, str]] = set()
+        self.calendar_names: frozenset[str] = frozenset()
+        self.default_calendar: str | None = None
+        self.calendar_labels: dict[str, str] = {}
+        self.deadline_rules: list[RuleDef] = []
 
     def run(self) -> PolicyModel:
         for source in self.loaded.files:
@@ -97,13 +112,101 @@ class _Validator:
         taxonomy = self._taxonomy()
         vocabularies = self._vocabularies()
         roles = self._roles()
+        calendars, choices = self._calendars(meta)
         stages = self._stages(taxonomy, vocabularies, roles)
+        self._anchors(stages)
         errors = [p for p in self.problems if p.severity == "error"]
         if errors or meta is None:
             raise PolicyError(self.problems)
         warnings = tuple(p for p in self.problems if p.severity == "warning")
         return PolicyModel(meta, taxonomy, vocabularies, roles, stages, self.loaded.version,
-                           warnings)
+                           warnings, calendars, choices, self.calendar_labels)
+
+    def _calendars(self, meta: PolicyMeta | None
+                   ) -> tuple[dict[str, BusinessCalendar], dict[str, CalendarSelect]]:
+        """Build each calendar; a mistake in one is reported at its place in the file."""
+        specs: dict[str, tuple[CalendarSpec, SourceFile]] = {}
+        for source, model in self.files:
+            for name, spec in model.calendars.items():
+                if name in specs:
+                    self.problems.append(source.problem(
+                        ("calendars", name), "duplicate-id", f"calendar '{name}' is defined twice",
+                        f"also defined in {specs[name][1].name}", key=True))
+                    continue
+                specs[name] = (spec, source)
+        names = set(specs) | {n for s, n in self.broken if s == "calendars"}
+        self.calendar_names = frozenset(names)
+        built: dict[str, BusinessCalendar] = {}
+        labels: dict[str, str] = {}
+        choices: dict[str, CalendarSelect] = {}
+        for name, (spec, source) in specs.items():
+            path: PathKey = ("calendars", name)
+            if spec.select is not None:
+                given = spec.model_fields_set - {"select", "label"}
+                if given:
+                    self.problems.append(source.problem(
+                        (*path, sorted(given)[0]), "conflict",
+                        f"calendar '{name}' chooses among others with 'select', so it cannot "
+                        f"also set '{sorted(given)[0]}'",
+                        "put the hours and dates on the calendars that select names", key=True))
+                targets = [(("select", "default"), spec.select.default)] + [
+                    (("select", "cases", case), target)
+                    for case, target in spec.select.cases.items()]
+                for where, target in targets:
+                    if target not in specs or specs[target][0].select is not None:
+                        self.problems.append(source.problem(
+                            (*path, *where), "undefined-calendar",
+                            f"'{target}' is not a calendar with its own hours",
+                            _did_you_mean(target, [n for n, (s, _) in specs.items()
+                                                   if s.select is None])))
+                choices[name] = spec.select
+                continue
+            try:
+                labels[name] = spec.label or name
+                built[name] = BusinessCalendar(
+                    name, timezone=spec.timezone, hours=spec.hours,
+                    chinese_holidays=spec.chinese_holidays, holidays=spec.holidays,
+                    workdays=spec.workdays, half_days=spec.half_days,
+                    makeup_hours=spec.makeup_hours, known_years=spec.known_years,
+                    beyond_data=spec.beyond_data)
+            except CalendarError as exc:
+                key = {"bad_timezone": "timezone", "bad_hours": "hours",
+                       "no_working_hours": "hours", "conflicting_days": "holidays",
+                       "bad_option": "beyond_data"}.get(exc.code)
+                at: PathKey = (*path, key) if key and key in spec.model_fields_set else path
+                self.problems.append(source.problem(
+                    at, exc.code.replace("_", "-"), exc.message,
+                    "see docs/deadlines.md for how calendars are written"))
+        if meta is not None and meta.default_calendar is not None:
+            self.default_calendar = meta.default_calendar
+            if meta.default_calendar not in names:
+                source = next(s for s, m in self.files if m.policy is not None)
+                self.problems.append(source.problem(
+                    ("policy", "default_calendar"), "undefined-calendar",
+                    f"calendar '{meta.default_calendar}' is not defined",
+                    _did_you_mean(meta.default_calendar, names) or
+                    "define it under 'calendars:'"))
+        self.calendar_labels = labels
+        return built, choices
+
+    def _anchors(self, stages: dict[str, StageDef]) -> None:
+        """A milestone counted ``after`` another must name one that is not itself anchored."""
+        stage = stages.get("deadlines")
+        entries = [(r.file, r.line, r.id, s) for r in self.deadline_rules
+                   for s in r.outputs.get("deadlines", ())]
+        if stage is not None:
+            entries += [(stage.default_file, stage.default_line, "default", s)
+                        for s in stage.default.get("deadlines", ())]
+        anchored = {s.milestone for *_, s in entries if s.after is not None}
+        for file, line, rule_id, spec in entries:
+            if spec.after is not None and spec.after in anchored:
+                source = next(src for src, _ in self.files if src.name == file)
+                self.problems.append(Problem(
+                    file, line, 1, "anchor-chain",
+                    f"{rule_id}: '{spec.milestone}' is counted after '{spec.after}', which is "
+                    "itself counted after another milestone",
+                    "anchor on a milestone counted from receipt (e.g. follow_up after "
+                    "resolution)", source.lines[line - 1] if line <= len(source.lines) else None))
 
     def _first_file(self) -> SourceFile:
         return self.loaded.files[0]
@@ -262,6 +365,8 @@ class _Validator:
                 if "default" in source.data["stages"][stage_name]:
                     outputs = self._outputs(source, stage_name, stage.default,
                                             (*path, "default"), values, roles, default=True)
+                    if outputs is None:  # reported: no "missing default" on top of it
+                        self.broken.add(("stages", stage_name))
                     if stage_name in defaults:
                         first = defaults[stage_name][1]
                         self.problems.append(source.problem(
@@ -290,9 +395,13 @@ class _Validator:
                         seen_ids[rule.id] = (source, source.mark(rule_path)[0])
                     if built is not None:
                         rules[stage_name].append(built)
+        self.deadline_rules = list(rules["deadlines"])
         out: dict[str, StageDef] = {}
         for stage_name in STAGES:
             if stage_name not in defaults:
+                if stage_name in OPTIONAL_STAGES and not rules[stage_name] and not any(
+                        stage_name in m.stages for _, m in self.files):
+                    continue
                 if self.files and ("stages", stage_name) not in self.broken and not any(
                         p.code == "conflict" and f"{stage_name} stage" in p.message
                         for p in self.problems):
@@ -355,9 +464,11 @@ class _Validator:
                  values: dict[str, frozenset[str]], roles: dict[str, RoleSpec],
                  *, default: bool = False) -> dict[str, Any] | None:
         allowed = STAGE_OUTPUTS[stage]
+        shorthand = False  # ``default: [...]`` written for ``default: {flags: [...]}``
         if not isinstance(value, dict):
-            if stage == "flags" and isinstance(value, list | str):
-                value = {"flags": value}
+            if stage in ("flags", "deadlines") and isinstance(value, list | str):
+                value = {stage: value}
+                shorthand = True
             elif isinstance(value, str) and len(allowed) >= 1:
                 value = {allowed[0]: value}
             else:
@@ -370,7 +481,7 @@ class _Validator:
         out: dict[str, Any] = {}
         ok = True
         for key, item in value.items():
-            where: PathKey = (*path, key)
+            where: PathKey = path if shorthand else (*path, key)
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 owner = next((s for s, keys in STAGE_OUTPUTS.items() if key in keys), None)
@@ -402,6 +513,8 @@ class _Validator:
     def _output_value(self, source: SourceFile, key: str, item: Any, where: PathKey,
                       values: dict[str, frozenset[str]],
                       roles: dict[str, RoleSpec]) -> Any:
+        if key == "deadlines":
+            return self._deadline_items(source, item, where, values)
         if key in ("flags", "escalation"):
             items = [item] if isinstance(item, str) else item
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
@@ -430,6 +543,67 @@ class _Validator:
                                                 _did_you_mean(item, known)))
             return None
         return item
+
+
+    def _deadline_items(self, source: SourceFile, value: Any, where: PathKey,
+                        values: dict[str, frozenset[str]]) -> tuple[DeadlineSpec, ...] | None:
+        items = [value] if isinstance(value, dict) else value
+        if not isinstance(items, list):
+            self.problems.append(source.problem(
+                where, "wrong-type", "'deadlines' takes a list of milestones such as "
+                "{milestone: resolution, within: 3d}"))
+            return None
+        out: list[DeadlineSpec] = []
+        ok = True
+        milestones = values.get("milestones", frozenset())
+        seen: set[str] = set()
+        for i, raw in enumerate(items):
+            at: PathKey = (*where, i) if isinstance(value, list) else where
+            errors = model_problems(raw, source, DeadlineItem, at)
+            if errors:
+                self.problems.extend(errors)
+                ok = False
+                continue
+            item = DeadlineItem.model_validate(raw)
+            for name, key in ((item.milestone, "milestone"), (item.after, "after")):
+                if name is not None and name not in milestones:
+                    self.problems.append(source.problem(
+                        (*at, key), "unknown-value", f"'{name}' is not a milestone of the taxonomy",
+                        _did_you_mean(name, milestones) or
+                        "add it under 'taxonomy: {milestones: {name: 中文标签}}'"))
+                    ok = False
+            if item.after == item.milestone:
+                self.problems.append(source.problem((*at, "after"), "cycle",
+                                                    f"'{item.milestone}' is counted after itself"))
+                ok = False
+            if item.milestone in seen:
+                self.problems.append(source.problem(
+                    (*at, "milestone"), "conflict",
+                    f"'{item.milestone}' is set twice in the same list"))
+                ok = False
+            seen.add(item.milestone)
+            try:
+                duration = Duration.parse(item.within)
+            except CalendarError as exc:
+                self.problems.append(source.problem((*at, "within"), "bad-duration",
+                                                    exc.message))
+                ok = False
+                continue
+            calendar = item.calendar
+            if calendar is None and self.default_calendar is None:
+                self.problems.append(source.problem(
+                    at, "missing-key", f"'{item.milestone}' names no calendar",
+                    "add 'calendar: NAME', or set 'policy: {default_calendar: NAME}'"))
+                ok = False
+            elif calendar is not None and calendar not in self.calendar_names:
+                self.problems.append(source.problem(
+                    (*at, "calendar"), "undefined-calendar",
+                    f"calendar '{calendar}' is not defined",
+                    _did_you_mean(calendar, self.calendar_names) or
+                    "define it under 'calendars:'"))
+                ok = False
+            out.append(DeadlineSpec(item.milestone, duration, item.within, calendar, item.after))
+        return tuple(out) if ok else None
 
 
 def _did_you_mean(name: str, known: Any) -> str | None:

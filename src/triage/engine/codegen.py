@@ -157,17 +157,18 @@ _PROLOGUE = ("    P = ctx.present\n    A = ctx.all\n    O = ctx.outputs\n    c =
 
 #: What the program returns: the rules that fired in each stage of ``STAGES``, whose hit
 #: policies are fixed. A ``first`` stage gives one index (-1: its default applied; -2: not
-#: run, the record named its request type); the ``collect`` (flags) and ``max`` (severity)
-#: stages give a list (empty: the default applied).
-Fired = tuple[int, list[int], int, list[int], int, int]
+#: run, the record named its request type); the ``collect`` (flags), ``max`` (severity)
+#: and ``merge`` (deadlines) stages give a list (empty: the default alone applies).
+Fired = tuple[int, list[int], int, list[int], int, int, list[int]]
 Program = Callable[[Context, bool], Fired]
 
 
-def compile_program(stages: Sequence[StageDef], ranks: Mapping[str, int],
+def compile_program(stages: Sequence[StageDef | None], ranks: Mapping[str, int],
                     word_ids: dict[str, int]) -> Program:
     """One function deciding every stage in order, setting ``ctx.outputs`` and ``ctx.flags``.
 
-    ``stages`` come in evaluation order; ``ranks`` orders severity values (higher wins).
+    ``stages`` come in evaluation order, None for an optional stage the policy leaves out
+    (it fires nothing); ``ranks`` orders severity values (higher wins).
     """
     emitter = _Emitter(word_ids)
     const = emitter.const
@@ -183,6 +184,9 @@ def compile_program(stages: Sequence[StageDef], ranks: Mapping[str, int],
     for number, stage in enumerate(stages):
         var = f"r{number}"
         results.append(var)
+        if stage is None:
+            lines.append(f"    {var} = []\n")
+            continue
         rules = stage.rules
         if stage.hit == "first":
             outputs = const((*[dict(r.outputs) for r in rules], dict(stage.default)))
@@ -197,6 +201,8 @@ def compile_program(stages: Sequence[StageDef], ranks: Mapping[str, int],
         lines.append(f"    {var} = []\n")
         for i, rule in enumerate(rules):
             lines.append(f"    if {emitter.expr(rule.condition)}:\n        {var}.append({i})\n")
+        if stage.hit == "merge":  # deadlines: merged per milestone after the program
+            continue
         if stage.hit == "collect":  # the flags stage: the union of the flags set
             sets = const(tuple(frozenset(r.outputs.get("flags", ())) for r in rules))
             default = const(frozenset(stage.default.get("flags", ())))

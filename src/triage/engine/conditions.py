@@ -118,6 +118,11 @@ _ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def field_reader(path: str) -> Callable[[Context], Any]:
+    """Read the record field (or ``attributes`` path) ``path`` of the complaint in a context."""
+    return _getter(path)
+
+
 def _getter(path: str) -> Callable[[Context], Any]:
     if path == "received_at":
         return lambda ctx: ctx.received_at()
