@@ -45,3 +45,12 @@ def test_deadlines_example_loads_and_sets_the_documented_milestones(tmp_path: Pa
     assert due["resolution"].due.isoformat() == "2026-11-20T20:00:00+06:00"
     assert due["first_contact"].due.isoformat() == "2026-11-20T18:00:00+08:00"
     assert decision.warnings == ()
+
+
+def test_case_status_example_in_deadlines_md_runs() -> None:
+    """The Python example of docs/deadlines.md's case-status section runs as written."""
+    text = (DOCS / "deadlines.md").read_text(encoding="utf-8")
+    section = text[text.index("## Case status"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    exec(compile(code.group(1), "deadlines.md", "exec"), {})

@@ -34,11 +34,13 @@ from .errors import (
     TriageError,
 )
 from .policy import Policy, bundled_policy_path, load_policy
+from .status import CaseStatus, Event, MilestoneStatus
 
 __all__ = [
     "DECISION_SCHEMA_VERSION",
     "AbsenceEvidence",
     "CalendarError",
+    "CaseStatus",
     "Channel",
     "Complaint",
     "ComplaintError",
@@ -46,11 +48,13 @@ __all__ = [
     "Deadline",
     "Decision",
     "Demand",
+    "Event",
     "Evidence",
     "FieldEvidence",
     "FieldIssue",
     "Handling",
     "KeywordEvidence",
+    "MilestoneStatus",
     "OutputEvidence",
     "Policy",
     "PolicyError",

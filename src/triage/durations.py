@@ -454,9 +454,23 @@ def due_with_pauses(
     time paused. Pauses may overlap and may start before ``start``; only the part after
     ``start`` counts. The steps list each pause and how far it moved the deadline.
     """
+    base = compute_due(calendar, start, duration, milestone=milestone)
+    return with_pauses(calendar, base, pauses)
+
+
+def with_pauses(calendar: BusinessCalendar, base: DueTime,
+                pauses: Iterable[Pause | tuple[datetime, datetime]], *,
+                since: datetime | None = None) -> DueTime:
+    """``base`` moved later by the time paused between ``since`` (default: its start) and it.
+
+    Paused time is measured as ``base`` is: working time for working-time units, elapsed
+    time for m, h and d; so the deadline moves by at most the pauses' own length. Give the
+    case's receipt as ``since`` for a milestone anchored on another, so that pauses before
+    the anchor's due time count once, and the anchor's rounding to the end of a day does
+    not turn a short pause into a day.
+    """
     cal = calendar
-    base = compute_due(cal, start, duration, milestone=milestone)
-    t0, o0 = cal.to_epoch(base.start)
+    t0, o0 = cal.to_epoch(base.start if since is None else since)
     d0, od = cal.to_epoch(base.due)
     items, merged = _normalise(pauses, cal, t0)
     if not merged:

@@ -28,6 +28,7 @@ from .engine.stages import CompiledStage, compile_stages, given_request_type
 from .errors import CalendarError, ComplaintError, FieldIssue, Problem, RecordError
 from .loader import load_files
 from .schema import STAGES
+from .status import CaseStatus, Event, case_status
 from .text import fold
 from .validate import PolicyModel, validate_policy
 
@@ -205,6 +206,16 @@ class Policy:
             warnings=warnings,
             policy_version=self._model.version,
         )
+
+    def status(self, decision: Decision, events: Iterable[Event], now: datetime) -> CaseStatus:
+        """Where ``decision``'s case stands at ``now``, given the case's ``events``.
+
+        Each milestone is met, pending or breached, with the business time left (negative:
+        overdue); paused time (between ``paused`` and ``resumed`` events) does not count;
+        the policy's escalation triggers give the level and the role responsible now.
+        """
+        return case_status(decision, events, now, self._planner.calendars,
+                           self._model.escalation)
 
     def _explain(self, trace: Fired, ctx: Context) -> tuple[RuleHit, ...]:
         """The rule hits of a decision, from the rules the program fired."""

@@ -156,6 +156,21 @@ class DeadlineItem(_Spec):
     after: Name | None = None
 
 
+class EscalationSpec(_Spec):
+    """A trigger of the escalation ladder: when it holds, the case goes ``levels`` up."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=False)
+
+    id: RuleId
+    description: str | None = None
+    levels: Annotated[int, Field(ge=1, le=10)] = 1
+    breached: Name | None = None
+    breached_by: str | None = None
+    milestone: Name | None = None
+    rejections: Annotated[int, Field(ge=1, le=100)] | None = None
+    severity: Name | None = None
+
+
 class RuleSpec(_Spec):
     """One rule: when its condition holds, it sets its stage's outputs."""
 
@@ -182,6 +197,7 @@ class PolicyFile(_Spec):
     roles: dict[Name, RoleSpec] = Field(default_factory=dict)
     calendars: dict[Name, CalendarSpec] = Field(default_factory=dict)
     stages: dict[str, StageSpec] = Field(default_factory=dict)
+    escalation: list[EscalationSpec] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)

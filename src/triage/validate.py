@@ -35,6 +35,7 @@ from .schema import (
     model_problems,
     validate_file,
 )
+from .status import OVERDUE_UNITS, EscalationTrigger
 from .text import fold
 
 _TAXONOMY_SECTIONS = ("request_type", "handling", "category", "subcategory", "severity",
@@ -82,6 +83,7 @@ class PolicyModel:
     calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
     calendar_choices: dict[str, CalendarSelect] = field(default_factory=dict)
     calendar_labels: dict[str, str] = field(default_factory=dict)
+    escalation: tuple[EscalationTrigger, ...] = ()
 
 
 def validate_policy(loaded: LoadedPolicy) -> PolicyModel:
@@ -115,12 +117,13 @@ class _Validator:
         calendars, choices = self._calendars(meta)
         stages = self._stages(taxonomy, vocabularies, roles)
         self._anchors(stages)
+        escalation = self._escalation(taxonomy)
         errors = [p for p in self.problems if p.severity == "error"]
         if errors or meta is None:
             raise PolicyError(self.problems)
         warnings = tuple(p for p in self.problems if p.severity == "warning")
         return PolicyModel(meta, taxonomy, vocabularies, roles, stages, self.loaded.version,
-                           warnings, calendars, choices, self.calendar_labels)
+                           warnings, calendars, choices, self.calendar_labels, escalation)
 
     def _calendars(self, meta: PolicyMeta | None
                    ) -> tuple[dict[str, BusinessCalendar], dict[str, CalendarSelect]]:
@@ -188,6 +191,60 @@ class _Validator:
                     "define it under 'calendars:'"))
         self.calendar_labels = labels
         return built, choices
+
+    def _escalation(self, taxonomy: dict[str, dict[str, str]]
+                    ) -> tuple[EscalationTrigger, ...]:
+        """The escalation triggers: each tests exactly one thing, with known names."""
+        out: list[EscalationTrigger] = []
+        seen: set[str] = set()
+        milestones = taxonomy.get("milestones", {})
+        kinds = ("breached", "breached_by", "rejections", "severity")
+        for source, model in self.files:
+            for i, spec in enumerate(model.escalation):
+                path: PathKey = ("escalation", i)
+                given = [k for k in kinds if getattr(spec, k) is not None]
+                problems_before = len(self.problems)
+                if len(given) != 1:
+                    self.problems.append(source.problem(
+                        path, "ambiguous-condition" if given else "missing-key",
+                        f"escalation trigger '{spec.id}' must test exactly one of "
+                        f"{', '.join(kinds)}" + (f"; it tests {', '.join(given)}" if given
+                                                 else ""),
+                        "write one trigger per condition; the highest level that holds wins"))
+                if spec.id in seen:
+                    self.problems.append(source.problem((*path, "id"), "duplicate-id",
+                                                        f"trigger id '{spec.id}' is used twice"))
+                seen.add(spec.id)
+                for key in ("breached", "milestone"):
+                    name = getattr(spec, key)
+                    if name is not None and name != "any" and name not in milestones:
+                        self.problems.append(source.problem(
+                            (*path, key), "unknown-value",
+                            f"'{name}' is not a milestone of the taxonomy",
+                            _did_you_mean(name, milestones) or "or 'any' for every milestone"))
+                if spec.severity is not None and spec.severity not in taxonomy["severity"]:
+                    self.problems.append(source.problem(
+                        (*path, "severity"), "unknown-value",
+                        f"'{spec.severity}' is not a severity of the taxonomy",
+                        _did_you_mean(spec.severity, taxonomy["severity"])))
+                overdue = None
+                if spec.breached_by is not None:
+                    try:
+                        overdue = Duration.parse(spec.breached_by)
+                    except CalendarError as exc:
+                        self.problems.append(source.problem((*path, "breached_by"),
+                                                            "bad-duration", exc.message))
+                    else:
+                        if overdue.unit not in OVERDUE_UNITS:
+                            self.problems.append(source.problem(
+                                (*path, "breached_by"), "bad-duration",
+                                f"'{spec.breached_by}' is not a length of time",
+                                "use m, h, d, wm or wh (e.g. 4wh, 1d)"))
+                if len(self.problems) == problems_before:
+                    out.append(EscalationTrigger(
+                        spec.id, spec.levels, spec.breached, overdue, spec.milestone,
+                        spec.rejections, spec.severity, spec.description))
+        return tuple(out)
 
     def _anchors(self, stages: dict[str, StageDef]) -> None:
         """A milestone counted ``after`` another must name one that is not itself anchored."""
