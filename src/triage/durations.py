@@ -16,9 +16,10 @@ why the deadline falls where it does. The conventions are in ``docs/deadlines.md
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from .calendar import MAX_SCAN_DAYS, US_PER_MINUTE, BusinessCalendar, DayPlan
@@ -200,7 +201,20 @@ class DueTime:
     due: datetime
     warnings: tuple[str, ...]
     milestone: str | None
-    trace: tuple[RawStep, ...] = field(repr=False)
+    raw_trace: tuple[RawStep, ...] | None = field(repr=False, compare=False, default=None)
+    retrace: Callable[[], tuple[RawStep, ...]] | None = field(
+        repr=False, compare=False, default=None)
+
+    @property
+    def trace(self) -> tuple[RawStep, ...]:
+        """The compact derivation; recorded on first use by computing the deadline again
+        with recording on (the same result: the computation is deterministic)."""
+        raw = self.raw_trace
+        if raw is None:
+            assert self.retrace is not None
+            raw = self.retrace()
+            object.__setattr__(self, "raw_trace", raw)  # a cache of a pure function
+        return raw
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -290,6 +304,21 @@ class _Trace:
         self.steps.append(raw)
 
 
+class _NoTrace(_Trace):
+    """A recorder that keeps nothing: the fast path, when no one has asked for the steps."""
+
+    __slots__ = ()
+
+    def skip(self, ordinal: int, plan: DayPlan) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def add(self, raw: RawStep) -> None:
+        pass
+
+
 def compute_due(
     calendar: BusinessCalendar,
     start: datetime | DueTime,
@@ -303,8 +332,13 @@ def compute_due(
     another ``DueTime``, for a milestone anchored on another (follow-up = resolution +
     2d): counting then starts at that deadline and its warnings carry over. Raises
     ``CalendarError`` for a bad duration, or for a year without holiday data when the
-    calendar's ``beyond_data`` is ``error``.
+    calendar's ``beyond_data`` is ``error``. The steps are recorded only when read.
     """
+    return _compute(calendar, start, duration, milestone, False)
+
+
+def _compute(calendar: BusinessCalendar, start: datetime | DueTime, duration: Duration | str,
+             milestone: str | None, traced: bool) -> DueTime:
     cal = calendar
     dur = duration if isinstance(duration, Duration) else Duration.parse(duration)
     if isinstance(start, DueTime):
@@ -330,7 +364,7 @@ def compute_due(
         days: tuple[RawStep, ...] = (first, ("calendar_days", 0, 0, None, dur.amount, None), _DUE)
         return DueTime(cal.name, dur, local, due, inherited, milestone, days)
 
-    rec = _Trace(first)
+    rec: _Trace = _Trace(first) if traced else _NoTrace(first)
     us2, o2 = _shift(cal, rec, us, o)
     if unit in _DAY_UNITS:
         due_us, last = _count_days(cal, rec, o2, dur.amount)
@@ -340,8 +374,16 @@ def compute_due(
     if inherited:
         warnings = _merge(inherited, warnings)
     rec.add(_DUE)
-    return DueTime(cal.name, dur, local, cal.from_epoch(due_us), warnings, milestone,
-                   tuple(rec.steps))
+    if traced:
+        return DueTime(cal.name, dur, local, cal.from_epoch(due_us), warnings, milestone,
+                       tuple(rec.steps))
+    return DueTime(cal.name, dur, local, cal.from_epoch(due_us), warnings, milestone, None,
+                   partial(_retrace, cal, start, dur, milestone))
+
+
+def _retrace(cal: BusinessCalendar, start: datetime | DueTime, dur: Duration,
+             milestone: str | None) -> tuple[RawStep, ...]:
+    return _compute(cal, start, dur, milestone, True).trace
 
 
 _DUE: RawStep = ("due", 0, 0, None, None, None)
