@@ -205,6 +205,11 @@ class DueTime:
     retrace: Callable[[], tuple[RawStep, ...]] | None = field(
         repr=False, compare=False, default=None)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle the steps themselves, not the calendar needed to record them again.
+        return (DueTime, (self.calendar, self.duration, self.start, self.due, self.warnings,
+                          self.milestone, self.trace))
+
     @property
     def trace(self) -> tuple[RawStep, ...]:
         """The compact derivation; recorded on first use by computing the deadline again
