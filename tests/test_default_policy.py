@@ -222,3 +222,11 @@ def test_an_alarmed_hazard_report_is_a_complaint(default_policy: triage.Policy) 
     """太危险了！ without asking for a visit expresses alarm, not a calm repair request."""
     decision = decide(default_policy, "楼道的扶手松动了，太危险了！", "real_estate")
     assert (decision.request_type, decision.severity) == ("complaint", "severe")
+
+
+def test_default_policy_files_parse_without_libyaml() -> None:
+    """Every bundled file also parses with PyYAML's pure-Python loader (no libyaml)."""
+    import yaml
+
+    for path in sorted(triage.bundled_policy_path().glob("*.yaml")):
+        yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
