@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 import triage
 
@@ -226,7 +227,5 @@ def test_an_alarmed_hazard_report_is_a_complaint(default_policy: triage.Policy) 
 
 def test_default_policy_files_parse_without_libyaml() -> None:
     """Every bundled file also parses with PyYAML's pure-Python loader (no libyaml)."""
-    import yaml
-
     for path in sorted(triage.bundled_policy_path().glob("*.yaml")):
         yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
