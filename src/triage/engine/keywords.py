@@ -1,11 +1,13 @@
 """Find the policy's words in folded text, and which occur only right after a negation cue.
 
 One RE2 set answers, in a single linear pass, which words and cues occur anywhere (nested
-and overlapping ones included). When a cue occurs, a second set tells which words occur
-at least once right after one; only those need their positions looked at, to tell whether
-every occurrence is negated. Positions for the evidence are found with ``str.find`` when
-someone reads them. For the short texts of complaints this is several times faster than
-driving an Aho-Corasick automaton from Python (``benchmarks/keyword_matching.py``).
+and overlapping ones included). When a cue occurs, only the words found in the few
+characters after a cue need their positions looked at, to tell whether every occurrence
+is negated. (A second RE2 set of "cue, gap, word" patterns answers that in C, but costs
+about 150 ms of load time and 40 MiB per policy: not worth the microsecond it saves.)
+Positions for the evidence are found with ``str.find`` when someone reads them. For the
+short texts of complaints this is faster than driving an Aho-Corasick automaton from
+Python (``benchmarks/keyword_matching.py`` has the figures).
 
 A word whose start lies at most ``window`` characters after the end of a cue, in the same
 clause, is negated there; a negation-aware test ignores a word when every one of its
@@ -42,10 +44,10 @@ NOTHING = Found(frozenset(), frozenset(), frozenset())
 
 
 class KeywordIndex:
-    """The words (ids ``0..n-1``) and negation cues of a policy, compiled into RE2 sets."""
+    """The words (ids ``0..n-1``) and negation cues of a policy, compiled into one RE2 set."""
 
-    __slots__ = ("_cue_ids", "_cue_only", "_cues", "_n", "_negated", "_reach", "_set",
-                 "_strings", "_window", "_words")
+    __slots__ = ("_cue_ids", "_cue_only", "_cues", "_n", "_reach", "_set", "_strings",
+                 "_window", "_words")
 
     def __init__(self, words: Sequence[str], cues: Sequence[str], window: int) -> None:
         if len(set(words)) != len(words) or "" in words or any("\x00" in w for w in words):
@@ -65,13 +67,6 @@ class KeywordIndex:
         self._cue_only = frozenset(range(self._n, len(strings)))
         self._reach = window + max(map(len, words), default=0)
         self._set = _compile_set([re.escape(s) for s in strings])
-        # Word i of this set: a cue, up to ``window`` characters that do not end the
-        # clause, then word i. It runs only on texts in which a cue occurs.
-        self._negated = None
-        if self._cues and words:
-            breaks = "".join(re.escape(ch) for ch in sorted(CLAUSE_BREAKS | {"\x00"}))
-            lead = f"(?:{'|'.join(re.escape(c) for c in self._cues)})[^{breaks}]{{0,{window}}}"
-            self._negated = _compile_set([lead + re.escape(w) for w in words])
 
     def word(self, kid: int) -> str:
         return self._strings[kid]
@@ -87,19 +82,27 @@ class KeywordIndex:
         if self._cue_ids.isdisjoint(matched):
             return Found(every, every, frozenset())  # no cue occurs, so every string is a word
         every -= self._cue_only
-        if not every or self._negated is None:
+        if not every:
             return Found(every, every, frozenset())
-        negated = every.intersection(_match(self._negated, folded, self._words))
-        if not negated:
-            return Found(every, every, frozenset())
-        present = set(every)
         strings = self._strings
         cue_ends = _cue_ends(folded, [strings[i] for i in self._cue_ids.intersection(matched)])
+        # Only a word starting in the few characters after a cue can be negated: look for
+        # the words in those stretches first, joined by a character no word contains.
+        reach = self._reach
+        shadows = "\x00".join([folded[e:e + reach] for e in cue_ends])
+        suspects = [kid for kid in every if strings[kid] in shadows]
+        if not suspects:
+            return Found(every, every, frozenset())
+        present = set(every)
         window = self._window
-        for kid in negated:
-            if all(_negated(folded, s, cue_ends, window) for s in _starts(folded, strings[kid])):
-                present.discard(kid)
-        return Found(present, every, negated)
+        negated = []
+        for kid in suspects:
+            marks = [_negated(folded, s, cue_ends, window) for s in _starts(folded, strings[kid])]
+            if any(marks):
+                negated.append(kid)
+                if all(marks):
+                    present.discard(kid)
+        return Found(present, every, frozenset(negated))
 
     def starts(self, folded: str, kid: int, found: Found, negation: bool) -> list[int]:
         """Start offsets of word ``kid``; with ``negation``, only the occurrences not negated."""
