@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import triage
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -54,3 +56,17 @@ def test_case_status_example_in_deadlines_md_runs() -> None:
     code = re.search(r"```python\n(.*?)```", section, re.S)
     assert code is not None
     exec(compile(code.group(1), "deadlines.md", "exec"), {})
+
+
+def test_readme_python_example_prints_what_its_comments_say(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's Python example runs from the repository root and prints as commented."""
+    root = DOCS.parent
+    text = (root / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text, re.S)
+    assert code is not None
+    monkeypatch.chdir(root)
+    exec(compile(code.group(1), "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "repair_quality severe general"
+    assert "首次联系客户 11月24日(周二)上午9:50前" in lines

@@ -6,7 +6,8 @@ per rule instead of a chain of closure calls:
 
 - ``any`` and ``none`` text tests are one integer AND: each word found sets the bits of
   the tests it satisfies in the complaint's masks ``MP`` (negation-aware) and ``MA``;
-- every regex of the policy is searched in one RE2 pass, giving the mask ``MR``;
+- the policy's regexes are matched together once (RE2's filtered matching, ``regex.py``),
+  giving the mask ``MR``;
 - common field tests read record fields fetched once into locals, and tests of earlier
   stages' outputs read locals refreshed after each stage.
 
@@ -62,7 +63,7 @@ class _Emitter:
         self.constants: list[Any] = []
         #: One bit per distinct word set of an ``any``/``none`` text test.
         self.bits: dict[frozenset[int], int] = {}
-        #: One bit per distinct regex, all searched in one RE2 pass per complaint.
+        #: One bit per distinct regex, all matched together once per complaint.
         self.regexes: dict[str, int] = {}
         #: Record fields read into locals once per complaint: path -> (local, getter).
         self.fields: dict[str, tuple[str, str]] = {}
