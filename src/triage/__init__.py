@@ -33,7 +33,9 @@ from .errors import (
     RecordError,
     TriageError,
 )
+from .guard import Finding
 from .policy import Policy, bundled_policy_path, load_policy
+from .scripts import Reply
 from .status import CaseStatus, Event, MilestoneStatus
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "Evidence",
     "FieldEvidence",
     "FieldIssue",
+    "Finding",
     "Handling",
     "KeywordEvidence",
     "MilestoneStatus",
@@ -62,6 +65,7 @@ __all__ = [
     "Product",
     "RecordError",
     "RegexEvidence",
+    "Reply",
     "RequestType",
     "RoleRef",
     "RuleHit",

@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=["text", "json"], default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.set_defaults(run=_check)
+
+    guard = sub.add_parser("guard", help="find forbidden phrases (服务忌语) in a draft reply")
+    guard.add_argument("input", nargs="?", default="-", help="text file, or - for stdin")
+    guard.add_argument("--policy", help="policy directory or file (default: bundled policy)")
+    guard.add_argument("--format", choices=["text", "json"], default="text")
+    guard.set_defaults(run=_guard)
     return parser
 
 
@@ -206,6 +212,35 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{policy.name}: {policy.rule_count} rules, version {policy.version}, "
               f"{len(warnings)} warning(s)")
     return EXIT_RECORDS if (args.strict and warnings) else EXIT_OK
+
+
+def _guard(args: argparse.Namespace) -> int:
+    """Exit 0 when the draft is clean, 2 when it has a forbidden phrase."""
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        _print_policy_error(exc, "text")
+        return EXIT_FATAL
+    if args.input == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(args.input).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"triage guard: cannot read {args.input}: {exc}", file=sys.stderr)
+            return EXIT_FATAL
+    findings = policy.guard(text)
+    if args.format == "json":
+        print(json.dumps([f.to_dict() for f in findings], ensure_ascii=False))
+    else:
+        for f in findings:
+            line = text.count("\n", 0, f.start) + 1
+            column = f.start - (text.rfind("\n", 0, f.start) + 1) + 1
+            print(f"{args.input}:{line}:{column}: 忌语「{f.matched}」（{f.reason}）"
+                  f"，建议：{f.suggestion}")
+        if not findings:
+            print("没有发现服务忌语", file=sys.stderr)
+    return EXIT_RECORDS if findings else EXIT_OK
 
 
 if __name__ == "__main__":

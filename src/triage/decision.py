@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:
     from .deadlines import Deadline
+    from .scripts import Reply
 
 #: Bumped whenever a field of the JSON form of a Decision changes meaning or disappears.
 DECISION_SCHEMA_VERSION = 1
@@ -275,7 +276,7 @@ class Decision:
     explanation: Sequence[RuleHit]
     policy_version: str
     deadlines: tuple[Deadline, ...] = ()
-    reply: Any = None
+    reply: Reply | None = None
     warnings: tuple[str, ...] = ()
 
     def rules_fired(self, stage: str | None = None) -> list[str]:
@@ -300,7 +301,7 @@ class Decision:
             "owner": self.owner.to_dict(),
             "escalation": [r.to_dict() for r in self.escalation],
             "deadlines": [d.to_dict() for d in self.deadlines],
-            "reply": _jsonable(self.reply),
+            "reply": None if self.reply is None else self.reply.to_dict(),
             "warnings": list(self.warnings),
             "policy_version": self.policy_version,
             "explanation": [h.to_dict() for h in self.explanation],
@@ -374,7 +375,9 @@ def decision_json_schema() -> str:
             "owner": {"$ref": "#/$defs/role"},
             "escalation": {"type": "array", "items": {"$ref": "#/$defs/role"}},
             "deadlines": {"type": "array", "items": {"$ref": "#/$defs/deadline"}},
-            "reply": {},
+            "reply": {"type": ["object", "null"], "properties": {
+                "script_id": {"type": "string"}, "text": {"type": "string"},
+                "variables": {"type": "object"}, "locale": {"type": "string"}}},
             "warnings": {"type": "array", "items": {"type": "string"}},
             "policy_version": {"type": "string"},
             "explanation": {"type": "array", "items": {"$ref": "#/$defs/rule_hit"}},

@@ -57,6 +57,9 @@ def format_explanation(decision: Decision, text: str, policy: Policy, *,
                          f"[{d.within}{after}{where}，{d.rule_id}]")
             lines.extend(f"      {step.label}" for step in d.steps)
     lines.extend(f"  注意：{w}" for w in decision.warnings)
+    if decision.reply is not None:
+        lines += ["", f"Reply ({decision.reply.script_id}, {decision.reply.locale}):",
+                  *(f"  {line}" for line in decision.reply.text.splitlines())]
     lines += [
         "",
         f"Rules (policy {policy.name}, version {decision.policy_version}):",

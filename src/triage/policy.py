@@ -26,7 +26,9 @@ from .engine.context import Context
 from .engine.keywords import KeywordIndex
 from .engine.stages import CompiledStage, compile_stages, given_request_type
 from .errors import CalendarError, ComplaintError, FieldIssue, Problem, RecordError
+from .guard import Finding
 from .loader import load_files
+from .replies import ReplyWriter
 from .schema import STAGES
 from .status import CaseStatus, Event, case_status
 from .text import fold
@@ -62,8 +64,20 @@ def load_policy(path: str | Path | None = None, *,
 class Policy:
     """A compiled, immutable policy. Build it with ``load_policy``."""
 
-    __slots__ = ("_escalation", "_index", "_max_text", "_model", "_owners", "_planner",
-                 "_program", "_stages", "_tz", "_word_ids", "path")
+    __slots__ = (
+        "_escalation",
+        "_index",
+        "_max_text",
+        "_model",
+        "_owners",
+        "_planner",
+        "_program",
+        "_stages",
+        "_tz",
+        "_word_ids",
+        "_writer",
+        "path",
+    )
 
     _model: PolicyModel
     _word_ids: MappingProxyType[str, int]
@@ -73,6 +87,7 @@ class Policy:
     _max_text: int
     _program: Program
     _planner: DeadlinePlanner
+    _writer: ReplyWriter
     _owners: MappingProxyType[str, RoleRef]
     _escalation: MappingProxyType[str, tuple[RoleRef, ...]]
     path: Path
@@ -100,6 +115,7 @@ class Policy:
         choices = {name: CalendarChoice(c.field, MappingProxyType(dict(c.cases)), c.default,
                                         field_reader(c.field))
                    for name, c in model.calendar_choices.items()}
+        setter(self, "_writer", ReplyWriter(model))
         setter(self, "_planner", DeadlinePlanner(
             model.calendars, choices, model.meta.default_calendar,
             model.taxonomy.get("milestones", {}), model.calendar_labels))
@@ -191,6 +207,11 @@ class Policy:
                      for i in trace[6]]
             specs.append((timed.default_hit.rule_id, timed.default_hit.outputs["deadlines"]))
             deadlines, warnings = self._planner.plan(specs, ctx, ctx.received_at())
+        reply = None
+        script = outputs.get("script")
+        if script is not None:
+            reply = self._writer.write(script, record, ctx.received_at(), outputs,
+                                       self._owners[owner], deadlines)
         return Decision(
             complaint_id=record.id,
             request_type=outputs["request_type"],
@@ -203,9 +224,14 @@ class Policy:
             escalation=chain,
             explanation=Explanation(build=partial(self._explain, trace, ctx)),
             deadlines=deadlines,
+            reply=reply,
             warnings=warnings,
             policy_version=self._model.version,
         )
+
+    def guard(self, text: str) -> list[Finding]:
+        """The forbidden phrases (服务忌语) in ``text``: for checking an agent's draft."""
+        return self._model.guard.check(text)
 
     def status(self, decision: Decision, events: Iterable[Event], now: datetime) -> CaseStatus:
         """Where ``decision``'s case stands at ``now``, given the case's ``events``.
@@ -219,7 +245,7 @@ class Policy:
 
     def _explain(self, trace: Fired, ctx: Context) -> tuple[RuleHit, ...]:
         """The rule hits of a decision, from the rules the program fired."""
-        r_type, r_flags, r_category, r_severity, r_handling, r_owner, r_deadlines = trace
+        r_type, r_flags, r_category, r_severity, r_handling, r_owner, r_deadlines, r_script = trace
         stages = self._stages
         given = ctx.complaint.request_type
         hits = [stages["request_type"].hit(r_type, ctx) if given is None
@@ -231,6 +257,8 @@ class Policy:
         hits.append(stages["owner"].hit(r_owner, ctx))
         if "deadlines" in stages:
             hits += stages["deadlines"].hits(r_deadlines, ctx)
+        if "script" in stages:
+            hits.append(stages["script"].hit(r_script, ctx))
         return tuple(hits)
 
     def triage_many(self, records: Iterable[Record], *, now: datetime | None = None,

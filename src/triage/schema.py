@@ -19,10 +19,10 @@ from .loader import PathKey, SourceFile
 
 #: The stages, in the order they run. Each stage may test the outputs of earlier ones.
 STAGES: tuple[str, ...] = ("request_type", "flags", "category", "severity", "handling", "owner",
-                           "deadlines")
+                           "deadlines", "script")
 
-#: Stages a policy may leave out (no deadlines are set then).
-OPTIONAL_STAGES: frozenset[str] = frozenset({"deadlines"})
+#: Stages a policy may leave out (no deadlines are set, no reply is written then).
+OPTIONAL_STAGES: frozenset[str] = frozenset({"deadlines", "script"})
 
 #: How each stage combines the rules that match: the first by priority, all, or the maximum.
 HIT_POLICY: dict[str, str] = {
@@ -33,6 +33,7 @@ HIT_POLICY: dict[str, str] = {
     "handling": "first",
     "owner": "first",
     "deadlines": "merge",
+    "script": "first",
 }
 
 #: The keys a rule's ``set`` (and the stage ``default``) may hold, per stage.
@@ -44,6 +45,7 @@ STAGE_OUTPUTS: dict[str, tuple[str, ...]] = {
     "handling": ("handling",),
     "owner": ("owner", "escalation"),
     "deadlines": ("deadlines",),
+    "script": ("script",),
 }
 
 DEFAULT_NEGATION_CUES = ("不是", "并非", "并不是", "没有", "并没有", "不属于", "不存在", "无任何")
@@ -74,6 +76,9 @@ class PolicyMeta(_Spec):
     timezone: str = "Asia/Shanghai"
     negation: NegationSpec = Field(default_factory=NegationSpec)
     default_calendar: Name | None = None
+    scripts: str | None = None
+    company: str | None = None
+    hotline: str | None = None
 
 
 class Taxonomy(_Spec):
@@ -171,6 +176,19 @@ class EscalationSpec(_Spec):
     severity: Name | None = None
 
 
+class ForbiddenSpec(_Spec):
+    """A forbidden phrase (服务忌语): why, what to say instead, and innocent longer words."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    phrase: Annotated[str, Field(min_length=1)]
+    reason: Annotated[str, Field(min_length=1)]
+    suggestion: Annotated[str, Field(min_length=1)]
+    except_: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list,
+                                                               alias="except")
+    standalone: bool = False
+
+
 class RuleSpec(_Spec):
     """One rule: when its condition holds, it sets its stage's outputs."""
 
@@ -198,6 +216,7 @@ class PolicyFile(_Spec):
     calendars: dict[Name, CalendarSpec] = Field(default_factory=dict)
     stages: dict[str, StageSpec] = Field(default_factory=dict)
     escalation: list[EscalationSpec] = Field(default_factory=list)
+    forbidden: list[ForbiddenSpec] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)

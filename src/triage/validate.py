@@ -8,6 +8,7 @@ taxonomy values, stage order. All problems are collected; none stops the others.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from .conditions import Condition, ConditionParser, ConditionScope, Word
 from .deadlines import DeadlineSpec
 from .durations import Duration
 from .errors import CalendarError, PolicyError, Problem
+from .guard import ForbiddenPhrase, Guard
 from .loader import LoadedPolicy, PathKey, SourceFile
 from .schema import (
     HIT_POLICY,
@@ -35,6 +37,7 @@ from .schema import (
     model_problems,
     validate_file,
 )
+from .scripts import ScriptLibrary, load_scripts
 from .status import OVERDUE_UNITS, EscalationTrigger
 from .text import fold
 
@@ -84,6 +87,8 @@ class PolicyModel:
     calendar_choices: dict[str, CalendarSelect] = field(default_factory=dict)
     calendar_labels: dict[str, str] = field(default_factory=dict)
     escalation: tuple[EscalationTrigger, ...] = ()
+    guard: Guard = field(default_factory=lambda: Guard(()))
+    scripts: ScriptLibrary | None = None
 
 
 def validate_policy(loaded: LoadedPolicy) -> PolicyModel:
@@ -102,6 +107,7 @@ class _Validator:
         self.default_calendar: str | None = None
         self.calendar_labels: dict[str, str] = {}
         self.deadline_rules: list[RuleDef] = []
+        self.script_ids: frozenset[str] | None = None
 
     def run(self) -> PolicyModel:
         for source in self.loaded.files:
@@ -114,6 +120,8 @@ class _Validator:
         taxonomy = self._taxonomy()
         vocabularies = self._vocabularies()
         roles = self._roles()
+        guard = self._guard()
+        scripts = self._scripts(meta, guard)
         calendars, choices = self._calendars(meta)
         stages = self._stages(taxonomy, vocabularies, roles)
         self._anchors(stages)
@@ -122,8 +130,40 @@ class _Validator:
         if errors or meta is None:
             raise PolicyError(self.problems)
         warnings = tuple(p for p in self.problems if p.severity == "warning")
-        return PolicyModel(meta, taxonomy, vocabularies, roles, stages, self.loaded.version,
-                           warnings, calendars, choices, self.calendar_labels, escalation)
+        version = self.loaded.version
+        if scripts is not None:  # the templates are part of what decides a reply
+            version = hashlib.sha256((version + scripts.digest).encode()).hexdigest()[:16]
+        return PolicyModel(meta, taxonomy, vocabularies, roles, stages, version,
+                           warnings, calendars, choices, self.calendar_labels, escalation,
+                           guard, scripts)
+
+    def _guard(self) -> Guard:
+        phrases: list[ForbiddenPhrase] = []
+        for _, model in self.files:
+            phrases += [ForbiddenPhrase(f.phrase, f.reason, f.suggestion, tuple(f.except_),
+                                        f.standalone) for f in model.forbidden]
+        return Guard(phrases)
+
+    def _scripts(self, meta: PolicyMeta | None, guard: Guard) -> ScriptLibrary | None:
+        """The policy's reply templates, when ``policy: {scripts: DIR}`` names a folder."""
+        if meta is None or meta.scripts is None:
+            self.script_ids = None
+            return None
+        source = next(s for s, m in self.files if m.policy is not None)
+        root = self.loaded.root if self.loaded.root.is_dir() else self.loaded.root.parent
+        folder = (root / meta.scripts).resolve()
+        if not folder.is_dir():
+            self.problems.append(source.problem(
+                ("policy", "scripts"), "not-found",
+                f"the scripts folder '{meta.scripts}' does not exist (looked in {folder})",
+                "give a path relative to the policy folder, e.g. ../scripts_cn"))
+            self.script_ids = frozenset()
+            return None
+        library, problems = load_scripts(folder, root.parent, guard)
+        self.problems.extend(problems)
+        self.script_ids = library.ids | {p.file.rsplit("/", 1)[-1].removesuffix(".j2")
+                                         for p in problems}
+        return library
 
     def _calendars(self, meta: PolicyMeta | None
                    ) -> tuple[dict[str, BusinessCalendar], dict[str, CalendarSelect]]:
@@ -572,6 +612,19 @@ class _Validator:
                       roles: dict[str, RoleSpec]) -> Any:
         if key == "deadlines":
             return self._deadline_items(source, item, where, values)
+        if key == "script":
+            known = self.script_ids
+            if known is None:
+                self.problems.append(source.problem(
+                    where, "missing-key", "the policy names no scripts folder",
+                    "add 'policy: {scripts: ../scripts_cn}'"))
+                return None
+            if not isinstance(item, str) or item not in known:
+                self.problems.append(source.problem(
+                    where, "undefined-script", f"script '{item}' is not in the scripts folder",
+                    _did_you_mean(str(item), known)))
+                return None
+            return item
         if key in ("flags", "escalation"):
             items = [item] if isinstance(item, str) else item
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):

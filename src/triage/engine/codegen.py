@@ -159,8 +159,9 @@ _PROLOGUE = ("    P = ctx.present\n    A = ctx.all\n    O = ctx.outputs\n    c =
 #: What the program returns: the rules that fired in each stage of ``STAGES``, whose hit
 #: policies are fixed. A ``first`` stage gives one index (-1: its default applied; -2: not
 #: run, the record named its request type); the ``collect`` (flags), ``max`` (severity)
-#: and ``merge`` (deadlines) stages give a list (empty: the default alone applies).
-Fired = tuple[int, list[int], int, list[int], int, int, list[int]]
+#: and ``merge`` (deadlines) stages give a list (empty: the default alone applies). A
+#: ``first`` stage the policy leaves out (script) gives an empty list, read as "none".
+Fired = tuple[int, list[int], int, list[int], int, int, list[int], int]
 Program = Callable[[Context, bool], Fired]
 
 

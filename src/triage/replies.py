@@ -1,0 +1,105 @@
+"""Writing the reply: the context a script gets, rendering, and Traditional Chinese output.
+
+The context holds only values derived from the decision and the record (how to address
+the customer, labels, due times as staff say them), never the complaint text. When the
+complaint is written in Traditional Chinese, or the customer's locale is zh-Hant, zh-HK,
+zh-MO or zh-TW, the rendered reply is converted with OpenCC: Hong Kong and Taiwan forms
+and vocabulary where OpenCC has them (docs/scripts.md records the measurements behind
+the choice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import opencc
+
+from .complaint import Complaint
+from .deadlines import Deadline
+from .decision import RoleRef
+from .scripts import Reply
+from .text import has_traditional
+
+if TYPE_CHECKING:
+    from .validate import PolicyModel
+
+#: Two-character surnames: 欧阳娜娜 is addressed as 欧阳女士, not 欧女士.
+COMPOUND_SURNAMES = frozenset((
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容",
+    "长孙", "令狐", "夏侯", "宇文", "司徒", "端木", "南宫", "西门", "独孤",
+    "呼延", "轩辕", "歐陽", "諸葛", "東方", "尉遲", "長孫", "南宮", "獨孤"))
+#: Reply locale -> OpenCC configuration.
+CONVERSIONS: Mapping[str, str] = MappingProxyType(
+    {"zh-Hant": "s2t", "zh-HK": "s2hk", "zh-TW": "s2twp"})
+_LOCALES = {"zh-hant": "zh-Hant", "zh-hk": "zh-HK", "zh-mo": "zh-HK", "zh-tw": "zh-TW",
+            "zh-hant-hk": "zh-HK", "zh-hant-tw": "zh-TW", "zh-hant-mo": "zh-HK"}
+NEUTRAL_ADDRESS = "您"
+
+
+def address(complaint: Complaint) -> str:
+    """How to address the customer: surname and title (王先生), or the neutral 您."""
+    customer = complaint.customer
+    if customer is None or not customer.name or customer.title not in ("先生", "女士"):
+        return NEUTRAL_ADDRESS
+    name = customer.name.strip()
+    surname = name[:2] if name[:2] in COMPOUND_SURNAMES else name[:1]
+    return surname + customer.title if surname else NEUTRAL_ADDRESS
+
+
+def reply_locale(complaint: Complaint) -> str:
+    """zh-Hans, or the Traditional locale the reply is converted to."""
+    customer = complaint.customer
+    if customer is not None and customer.locale:
+        known = _LOCALES.get(customer.locale.strip().lower().replace("_", "-"))
+        if known is not None:
+            return known
+    return "zh-Hant" if has_traditional(complaint.text) else "zh-Hans"
+
+
+class ReplyWriter:
+    """Compiled once per policy: the scripts, the labels and the converters."""
+
+    __slots__ = ("_company", "_converters", "_hotline", "_labels", "_scripts")
+
+    def __init__(self, model: PolicyModel) -> None:
+        self._scripts = model.scripts
+        self._labels = model.taxonomy
+        self._company = model.meta.company or "我们"
+        self._hotline = model.meta.hotline or ""
+        self._converters = MappingProxyType(
+            {locale: opencc.OpenCC(config) for locale, config in CONVERSIONS.items()}
+            if model.scripts is not None else {})
+
+    def write(self, script_id: str, complaint: Complaint, received: datetime,
+              outputs: Mapping[str, Any], owner: RoleRef,
+              deadlines: Sequence[Deadline]) -> Reply:
+        """Render script ``script_id`` for a decided complaint."""
+        assert self._scripts is not None  # validation requires scripts for a script stage
+        labels = self._labels
+        context = {
+            "address": address(complaint),
+            "case_number": complaint.id,
+            "received_date": f"{received.month}月{received.day}日",
+            "request_type_label": labels["request_type"].get(outputs["request_type"],
+                                                             outputs["request_type"]),
+            "category_label": labels["category"].get(outputs["category"],
+                                                     outputs["category"]),
+            "severity_label": labels["severity"].get(outputs["severity"],
+                                                     outputs["severity"]),
+            "owner": owner.name,
+            "deadlines": tuple(MappingProxyType({"label": d.label, "due_text": d.due_text})
+                               for d in deadlines),
+            "hotline": self._hotline,
+            "company": self._company,
+        }
+        script = self._scripts[script_id]
+        text = script.render(context)
+        locale = reply_locale(complaint)
+        converter = self._converters.get(locale)
+        if converter is not None:
+            text = converter.convert(text)
+        used = {k: context[k] for k in script.variables if k in context}
+        return Reply(script_id, text, MappingProxyType(used), locale)

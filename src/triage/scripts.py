@@ -1,0 +1,226 @@
+"""Reply scripts (话术): Jinja templates in ``scripts_cn/``, checked and compiled at load.
+
+Each template starts with a Jinja comment holding its front matter (YAML: ``id``,
+``title``, ``situation``, ``variables``). Templates run in Jinja's ``SandboxedEnvironment``
+with ``StrictUndefined``; they may use only the documented context variables
+(``CONTEXT_VARIABLES``, see docs/scripts.md). Complaint text never enters a template: it
+is not in the context, and the customer fields that are (the name in ``address``) are
+values, which Jinja does not evaluate. A template using an unknown variable, or whose
+own words contain a forbidden phrase, is a policy error at its file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import Problem
+from .guard import Guard
+
+#: The variables a template may use (documented in docs/scripts.md).
+CONTEXT_VARIABLES: frozenset[str] = frozenset({
+    "address", "case_number", "received_date", "request_type_label", "category_label",
+    "severity_label", "owner", "deadlines", "hotline", "company"})
+_FRONT = re.compile(r"\A\s*\{#(.*?)#\}", re.S)
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_TEMPLATE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """One reply template: what it is for, the variables it uses, and where it is."""
+
+    id: str
+    title: str
+    situation: str
+    variables: tuple[str, ...]
+    file: str
+    render: Callable[[Mapping[str, Any]], str] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The reply script a decision chose, rendered, with the values it was given."""
+
+    script_id: str
+    text: str
+    variables: Mapping[str, Any]
+    locale: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"script_id": self.script_id, "text": self.text,
+                "variables": _plain(self.variables), "locale": self.locale}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_reply, (self.script_id, self.text, _plain(self.variables), self.locale))
+
+
+def _plain(variables: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: ([dict(d) for d in v] if k == "deadlines" else v) for k, v in variables.items()}
+
+
+def _reply(script_id: str, text: str, variables: dict[str, Any], locale: str) -> Reply:
+    frozen = {k: (tuple(MappingProxyType(d) for d in v) if k == "deadlines" else v)
+              for k, v in variables.items()}
+    return Reply(script_id, text, MappingProxyType(frozen), locale)
+
+
+class ScriptLibrary:
+    """The scripts of a policy, compiled once; ``digest`` is a hash of their sources."""
+
+    __slots__ = ("_scripts", "digest")
+
+    def __init__(self, scripts: Iterable[Script], digest: str) -> None:
+        self._scripts = MappingProxyType({s.id: s for s in scripts})
+        self.digest = digest
+
+    def __contains__(self, script_id: object) -> bool:
+        return script_id in self._scripts
+
+    def __getitem__(self, script_id: str) -> Script:
+        return self._scripts[script_id]
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset(self._scripts)
+
+    @property
+    def scripts(self) -> Mapping[str, Script]:
+        return self._scripts
+
+
+def load_scripts(directory: Path, display_base: Path, guard: Guard
+                 ) -> tuple[ScriptLibrary, list[Problem]]:
+    """Read, check and compile every ``*.j2`` in ``directory``; collect all problems."""
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    problems: list[Problem] = []
+    scripts: list[Script] = []
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.j2")):
+        name = _display(path, display_base)
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw + b"\0")
+        if len(raw) > MAX_TEMPLATE_BYTES:
+            problems.append(Problem(name, 1, 1, "too-large",
+                                    f"template is {len(raw):,} bytes; the limit is "
+                                    f"{MAX_TEMPLATE_BYTES:,}"))
+            continue
+        try:
+            source = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(name, 1, 1, "encoding", f"not UTF-8: {exc.reason}",
+                                    "save the file as UTF-8"))
+            continue
+        script = _script(env, path.stem, name, source, guard, problems)
+        if script is not None:
+            scripts.append(script)
+    return ScriptLibrary(scripts, digest.hexdigest()), problems
+
+
+def _script(env: SandboxedEnvironment, stem: str, name: str, source: str, guard: Guard,
+            problems: list[Problem]) -> Script | None:
+    lines = source.splitlines()
+
+    def problem(line: int, column: int, code: str, message: str, hint: str | None = None
+                ) -> None:
+        text = lines[line - 1] if 0 < line <= len(lines) else None
+        problems.append(Problem(name, line, column, code, message, hint, text))
+
+    found = _FRONT.match(source)
+    if found is None:
+        problem(1, 1, "missing-front-matter", "the template does not start with its front "
+                "matter", "begin with {# id: ..., title: ..., situation: ..., variables: [...] #}")
+        return None
+    try:
+        front = yaml.safe_load(found.group(1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem((mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1,
+                "yaml-syntax", f"front matter: {getattr(exc, 'problem', exc)}")
+        return None
+    if not isinstance(front, dict):
+        problem(1, 1, "wrong-type", "the front matter must be a mapping of id, title, "
+                "situation and variables")
+        return None
+    before = len(problems)
+    for key in ("id", "title", "situation", "variables"):
+        if key not in front:
+            problem(1, 1, "missing-key", f"the front matter has no '{key}'")
+    unknown = sorted(set(front) - {"id", "title", "situation", "variables", "description"})
+    for key in unknown:
+        problem(_line_of(lines, f"{key}:"), 1, "unknown-key",
+                f"unknown front matter key '{key}'")
+    script_id = front.get("id")
+    if script_id is not None and (not isinstance(script_id, str) or script_id != stem
+                                  or not _ID.match(script_id)):
+        problem(_line_of(lines, "id:"), 1, "bad-name",
+                f"id '{script_id}' must equal the file name '{stem}' (lowercase letters, "
+                "digits, underscores)")
+    declared = front.get("variables") or []
+    if not isinstance(declared, list) or not all(isinstance(v, str) for v in declared):
+        problem(_line_of(lines, "variables:"), 1, "wrong-type",
+                "'variables' takes a list of names")
+        declared = []
+    try:
+        tree = env.parse(source)
+    except TemplateSyntaxError as exc:
+        problem(exc.lineno or 1, 1, "template-syntax", exc.message or "template syntax error")
+        return None
+    used = meta.find_undeclared_variables(tree)
+    for var in sorted(used - CONTEXT_VARIABLES):
+        line, column = _use_of(lines, var)
+        problem(line, column, "unknown-variable",
+                f"variable '{var}' is not in the reply context",
+                "the context has: " + ", ".join(sorted(CONTEXT_VARIABLES)))
+    if set(declared) != used & CONTEXT_VARIABLES and not used - CONTEXT_VARIABLES:
+        problem(_line_of(lines, "variables:"), 1, "conflict",
+                f"'variables' lists {sorted(declared)} but the template uses "
+                f"{sorted(used)}", "list exactly the variables the template uses")
+    # The template's own words (tags blanked out, so offsets keep their lines).
+    words = _TAG.sub(lambda m: "".join(ch if ch == "\n" else " " for ch in m.group()), source)
+    for finding in guard.check(words):
+        line = words.count("\n", 0, finding.start) + 1
+        column = finding.start - (words.rfind("\n", 0, finding.start) + 1) + 1
+        problem(line, column, "forbidden-phrase",
+                f"'{finding.matched}' is a forbidden phrase ({finding.reason})",
+                f"say instead: {finding.suggestion}")
+    if len(problems) > before:
+        return None
+    template = env.from_string(source)
+
+    def render(context: Mapping[str, Any]) -> str:
+        return template.render(context).strip()
+
+    return Script(stem, str(front["title"]), str(front["situation"]), tuple(declared), name,
+                  render)
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _line_of(lines: list[str], needle: str) -> int:
+    return next((i + 1 for i, line in enumerate(lines) if needle in line), 1)
+
+
+def _use_of(lines: list[str], var: str) -> tuple[int, int]:
+    pattern = re.compile(r"\b" + re.escape(var) + r"\b")
+    for i, line in enumerate(lines):
+        for tag in re.finditer(r"\{\{.*?\}\}|\{%.*?%\}", line):
+            hit = pattern.search(line, tag.start(), tag.end())
+            if hit:
+                return i + 1, hit.start() + 1
+    return 1, 1
