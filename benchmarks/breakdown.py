@@ -38,8 +38,10 @@ def main() -> None:
         if len(sys.argv) > 1:
             path = Path(sys.argv[1])
         else:
+            bundled = triage.bundled_policy_path()
             path = Path(tmp) / "rules"
-            shutil.copytree(triage.bundled_policy_path(), path)
+            shutil.copytree(bundled, path)
+            shutil.copytree(bundled.parent / "scripts_cn", Path(tmp) / "scripts_cn")
             (path / "deadlines.yaml").unlink()
         policy = triage.load_policy(path)
     complaints = [triage.Complaint.model_validate(r) for r in generate(5_000, seed=0)]

@@ -327,8 +327,10 @@ def main() -> None:
     started = time.perf_counter()
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="triage-bench-") as tmp:
-        bare = Path(tmp) / "default-no-deadlines"
-        shutil.copytree(triage.bundled_policy_path(), bare)
+        bundled = triage.bundled_policy_path()
+        bare = Path(tmp) / "no-deadlines" / "rules"
+        shutil.copytree(bundled, bare)
+        shutil.copytree(bundled.parent / "scripts_cn", bare.parent / "scripts_cn")
         (bare / "deadlines.yaml").unlink()
         policies: list[tuple[str, Path | None]] = [("default", None),
                                                    ("default-no-deadlines", bare)]

@@ -35,10 +35,10 @@ def reply(policy: triage.Policy, **record: object) -> triage.Reply:
 
 def test_reply_addresses_the_customer_by_surname_and_title(policy: triage.Policy) -> None:
     """王伟 先生 is 王先生, 欧阳娜娜 女士 is 欧阳女士; without name or title: 您."""
-    assert reply(policy, customer={"name": "王伟", "title": "先生"}).text.startswith("王先生，")
+    assert reply(policy, customer={"name": "王伟", "title": "先生"}).text.startswith("王先生好！")
     assert reply(policy, customer={"name": "欧阳娜娜", "title": "女士"}).text.startswith(
-        "欧阳女士，")
-    assert reply(policy, customer={"name": "王伟"}).text.startswith("您，")
+        "欧阳女士好！")
+    assert reply(policy, customer={"name": "王伟"}).text.startswith("您好！")
     assert reply(policy).variables["address"] == "您"
 
 
