@@ -3,7 +3,8 @@
 ``python benchmarks/breakdown.py [POLICY_DIR]`` times fold, word finding, the context,
 the generated program and the whole ``triage`` call over 5,000 pre-validated synthetic
 complaints (minimum of 9 passes, µs per complaint, cumulative). Without a directory it
-measures the default policy without its ``deadlines.yaml``.
+measures the default policy without ``deadlines.yaml`` and ``scripts.yaml``
+(classification and owner only).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def main() -> None:
             shutil.copytree(bundled, path)
             shutil.copytree(bundled.parent / "scripts_cn", Path(tmp) / "scripts_cn")
             (path / "deadlines.yaml").unlink()
+            (path / "scripts.yaml").unlink()
         policy = triage.load_policy(path)
     complaints = [triage.Complaint.model_validate(r) for r in generate(5_000, seed=0)]
     index, zone, program = policy._index, policy.timezone, policy._program
