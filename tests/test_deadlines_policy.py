@@ -86,13 +86,14 @@ def test_quality_department_counts_working_days_around_national_day(
 
 def test_default_policy_warns_when_a_deadline_runs_into_2027(
         default_policy: triage.Policy) -> None:
-    """The office calendar assumes ordinary weekends past the data, and says so."""
+    """Past the data the calendars assume ordinary weekends, say so, and skip 1 January."""
     decision = default_policy.triage(record(
         "整批电容耐压不合格", "2026-12-30T16:00:00+08:00", product={"domain": "manufacturing"}))
     assert any("2027" in w for w in decision.warnings)
     first = next(d for d in decision.deadlines if d.milestone == "first_response")
     assert any("2027" in w for w in first.warnings)
-    assert first.due == datetime(2027, 1, 1, 17, 30, tzinfo=SH)
+    # New Year's Day is in the policy already; the weekend after it is assumed ordinary.
+    assert first.due == datetime(2027, 1, 4, 17, 30, tzinfo=SH)
 
 
 def test_beyond_data_error_rejects_the_record_naming_the_year(tmp_path: Path) -> None:

@@ -168,3 +168,34 @@ def test_guard_finds_every_listed_phrase_in_simplified_and_traditional(
     for item in phrases:
         for text in (item.phrase, to_traditional.convert(item.phrase)):
             assert item.phrase in {f.phrase for f in default_policy.guard(text)}, text
+
+
+@pytest.mark.parametrize(("body", "variables", "needle"), [
+    ("{{ ''.__class__.__mro__ }}", "[]", "unsafe"),
+    ("{{ address.__class__.__init__.__globals__ }}", "[address]", "unsafe"),
+    ("{% for i in range(10) %}x{% endfor %}", "[]", "range"),
+    ("{{ address * 100000 }}", "[address]", "characters"),
+    ("{% for d in deadlines %}{{ d.label * 9000 }}{% endfor %}", "[deadlines]", "characters"),
+    ("{{ 2 ** 100 }}", "[]", "**"),
+])
+def test_sandbox_escapes_and_huge_outputs_fail_at_load(tmp_path: Path, body: str,
+                                                        variables: str, needle: str) -> None:
+    """Internals, globals such as range, and huge outputs are refused when the policy loads."""
+    root = copy_policy(tmp_path)
+    (root / "scripts_cn" / "thanks.j2").write_text(
+        f"{{#\nid: thanks\ntitle: 感谢\nsituation: praise\nvariables: {variables}\n#}}\n"
+        + body + "\n", encoding="utf-8")
+    with pytest.raises(triage.PolicyError) as caught:
+        triage.load_policy(root)
+    problems = [p for p in caught.value.problems if p.file.endswith("thanks.j2")]
+    assert problems, caught.value
+    assert any(needle in p.message for p in problems), [p.message for p in problems]
+
+
+def test_lone_surrogates_are_a_record_error_not_a_crash(policy: triage.Policy) -> None:
+    """Text that is not valid Unicode is refused with its position, in the API and in bulk."""
+    with pytest.raises(triage.ComplaintError, match="U\\+D800"):
+        policy.triage({"id": "s", "channel": "phone", "text": "漏水\ud800"})
+    results = list(policy.triage_many([{"id": "s", "channel": "phone", "text": "漏水\ud800"},
+                                       {"id": "t", "channel": "phone", "text": "漏水"}]))
+    assert isinstance(results[0], triage.RecordError) and isinstance(results[1], triage.Decision)

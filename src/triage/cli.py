@@ -14,13 +14,20 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from .analysis import analyse
+from .batch import decide_line, triage_lines
+from .cases import run_all
 from .complaint import Channel
 from .decision import Decision
-from .errors import PolicyError, RecordError, TriageError
+from .diff import diff_policies
+from .errors import PolicyError, Problem, RecordError, TriageError
 from .explain import format_explanation
-from .policy import Policy, load_policy
+from .policy import Policy, bundled_policy_path, load_policy
+from .schema import policy_json_schema
 
 EXIT_OK, EXIT_FATAL, EXIT_RECORDS = 0, 1, 2
+#: ``triage check --strict`` when the policy loads but has warnings.
+EXIT_WARNINGS = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("--out", help="write decisions here instead of stdout")
     route.add_argument("--strict", action="store_true", help="stop at the first bad record")
     route.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    route.add_argument("--workers", type=int, default=1,
+                       help="worker processes (several cores; default 1)")
     route.set_defaults(run=_route)
 
     explain = sub.add_parser("explain", help="show the decision for one complaint, and why")
@@ -71,7 +80,26 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("policy", nargs="?", help="policy directory or file (default: bundled)")
     check.add_argument("--format", choices=["text", "json"], default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.add_argument("--corpus", help="JSON-lines complaints: report stages whose default "
+                       "decides most of them")
     check.set_defaults(run=_check)
+
+    schema = sub.add_parser("schema", help="write the JSON Schema of policy files (editors)")
+    schema.add_argument("--out", help="write here instead of stdout")
+    schema.set_defaults(run=_schema)
+
+    diff = sub.add_parser("diff", help="what a policy change changes: rules and decisions")
+    diff.add_argument("old", help="the policy before (directory or file)")
+    diff.add_argument("new", help="the policy after")
+    diff.add_argument("complaints", nargs="?", help="JSON-lines complaints (default: the "
+                      "bundled examples)")
+    diff.add_argument("--format", choices=["text", "json"], default="text")
+    diff.set_defaults(run=_diff)
+
+    test = sub.add_parser("test", help="run the policy's test cases (cases/*.yaml)")
+    test.add_argument("policy", nargs="?", help="policy directory (default: bundled)")
+    test.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
+    test.set_defaults(run=_test)
 
     guard = sub.add_parser("guard", help="find forbidden phrases (服务忌语) in a draft reply")
     guard.add_argument("input", nargs="?", default="-", help="text file, or - for stdin")
@@ -105,6 +133,12 @@ def _route(args: argparse.Namespace) -> int:
                     else sys.stdout)
     failed = 0
     try:
+        if args.workers > 1 and not args.strict:
+            for is_error, text in triage_lines(source, policy=args.policy,
+                                               workers=args.workers):
+                failed += is_error
+                out.write(text + "\n")
+            return _route_done(failed)
         progress = _Progress(total) if show_progress else None
         for result in _route_lines(policy, source, progress):
             if isinstance(result, RecordError):
@@ -124,6 +158,10 @@ def _route(args: argparse.Namespace) -> int:
             out.close()
         else:
             out.flush()
+    return _route_done(failed)
+
+
+def _route_done(failed: int) -> int:
     if failed:
         print(f"triage: {failed} record(s) could not be triaged (see error records)",
               file=sys.stderr)
@@ -136,15 +174,9 @@ def _route_lines(policy: Policy, source: IO[bytes],
     for number, raw in enumerate(source, start=1):
         if progress:
             progress.advance(len(raw))
-        if not raw.strip():
-            continue
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield RecordError(number, "invalid-encoding",
-                              f"line is not valid UTF-8 (byte {exc.start}: 0x{raw[exc.start]:02x})")
-            continue
-        yield from policy.triage_many([line], first_line=number)
+        result = decide_line(policy, number, raw)
+        if result is not None:
+            yield result
 
 
 class _Progress:
@@ -203,7 +235,10 @@ def _check(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         _print_policy_error(exc, args.format)
         return EXIT_RECORDS
-    warnings = policy.warnings
+    sample: list[dict[str, object]] = []
+    if args.corpus:
+        sample = list(_records(Path(args.corpus)))
+    warnings = (*policy.warnings, *analyse(policy, sample))
     if args.format == "json":
         print(json.dumps([w.to_dict() for w in warnings], ensure_ascii=False))
     else:
@@ -211,7 +246,80 @@ def _check(args: argparse.Namespace) -> int:
             print(w.format(), file=sys.stderr)
         print(f"{policy.name}: {policy.rule_count} rules, version {policy.version}, "
               f"{len(warnings)} warning(s)")
-    return EXIT_RECORDS if (args.strict and warnings) else EXIT_OK
+    return EXIT_WARNINGS if (args.strict and warnings) else EXIT_OK
+
+
+def _records(path: Path) -> Iterator[dict[str, object]]:
+    """The JSON objects of a JSON-lines file (a corpus line's ``complaint``, if it has one)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            inner = data.get("complaint")
+            yield inner if isinstance(inner, dict) else data
+
+
+def _schema(args: argparse.Namespace) -> int:
+    text = policy_json_schema()
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """Exit 0; 2 when either policy does not load."""
+    try:
+        old, new = load_policy(args.old), load_policy(args.new)
+    except PolicyError as exc:
+        _print_policy_error(exc, "text")
+        return EXIT_RECORDS
+    source = Path(args.complaints) if args.complaints else _bundled_examples()
+    records = list(_records(source)) if source is not None else []
+    report = diff_policies(old, new, records)
+    print(report.to_json() if args.format == "json" else report.format())
+    return EXIT_OK
+
+
+def _bundled_examples() -> Path | None:
+    here = bundled_policy_path().parent
+    for candidate in (here / "examples" / "complaints.jsonl",
+                      Path("examples") / "complaints.jsonl"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _test(args: argparse.Namespace) -> int:
+    """Exit 0 when every case passes, 2 when one fails or the policy does not load."""
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        _print_policy_error(exc, "text")
+        return EXIT_RECORDS
+    passed = failed = 0
+    for result in run_all(policy, policy.path):
+        if isinstance(result, Problem):
+            print(result.format())
+            failed += 1
+        elif result.passed:
+            passed += 1
+            if args.verbose:
+                print(f"PASS {result.case.file}:{result.case.line}: {result.case.name}")
+        else:
+            failed += 1
+            print("FAIL " + result.report())
+    total = passed + failed
+    if total == 0:
+        print(f"no cases found in {policy.path / 'cases'}", file=sys.stderr)
+        return EXIT_RECORDS
+    print(f"{passed}/{total} cases passed" + (f", {failed} failed" if failed else ""))
+    return EXIT_RECORDS if failed else EXIT_OK
 
 
 def _guard(args: argparse.Namespace) -> int:

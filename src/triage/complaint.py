@@ -7,11 +7,13 @@ Records come as ``Complaint`` objects, dicts or JSON lines; a bad record is reje
 from __future__ import annotations
 
 import difflib
+import json
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -78,7 +80,18 @@ class _Record(BaseModel):
     )
 
 
-ShortStr = Annotated[str, Field(max_length=200)]
+def _valid_unicode(value: str) -> str:
+    """Reject lone surrogates: they are not text, and no encoder accepts them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"not valid Unicode: a lone surrogate (U+{ord(value[exc.start]):04X})"
+                         f" at character {exc.start}") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_valid_unicode)]
+ShortStr = Annotated[str, Field(max_length=200), AfterValidator(_valid_unicode)]
 
 
 class Customer(_Record):
@@ -108,8 +121,8 @@ class Complaint(_Record):
     ``attributes`` holds anything else a custom rule may test (``attributes.score``).
     """
 
-    id: Annotated[str, Field(min_length=1, max_length=200)]
-    text: str
+    id: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_valid_unicode)]
+    text: Text
     channel: Channel
     request_type: RequestType | None = None
     received_at: datetime | None = None
@@ -124,6 +137,8 @@ class Complaint(_Record):
     def _shallow_enough(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
         if _depth(value) > MAX_ATTRIBUTE_DEPTH:
             raise ValueError(f"nested deeper than {MAX_ATTRIBUTE_DEPTH} levels")
+        if value:  # keys and strings must be text that can be written out again
+            _valid_unicode(json.dumps(value, ensure_ascii=False))
         return value
 
     @field_validator("demands")
@@ -193,7 +208,7 @@ def _complaint_error(exc: ValidationError, record: Any) -> ComplaintError:
                 FieldIssue(where, f"{err.get('input')!r} is not allowed; expected {expected}")
             )
         else:
-            issues.append(FieldIssue(where, err["msg"]))
+            issues.append(FieldIssue(where, err["msg"].removeprefix("Value error, ")))
     complaint_id = None
     if isinstance(record, dict) and isinstance(record.get("id"), str | int):
         complaint_id = str(record["id"])

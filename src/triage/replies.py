@@ -96,7 +96,7 @@ class ReplyWriter:
             "company": self._company,
         }
         script = self._scripts[script_id]
-        text = script.render(context)
+        text = script.render(context)  # checked at load with sample values
         locale = reply_locale(complaint)
         converter = self._converters.get(locale)
         if converter is not None:

@@ -8,6 +8,7 @@ precisely what is wrong with a condition than a union of models could.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -404,3 +405,14 @@ def _show(value: Any) -> str:
     if value is None:
         return "nothing"
     return repr(value)
+
+
+def policy_json_schema() -> str:
+    """The JSON Schema of one policy file, for editors (completion and inline errors)."""
+    schema = PolicyFile.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "triage policy file"
+    schema["description"] = ("One YAML file of a triage policy (rules/*.yaml). Conditions "
+                             "under 'when' are checked by 'triage check', which says more "
+                             "than a schema can.")
+    return json.dumps(schema, ensure_ascii=False, indent=2)

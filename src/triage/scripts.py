@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Problem
@@ -34,6 +35,43 @@ _FRONT = re.compile(r"\A\s*\{#(.*?)#\}", re.S)
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_TEMPLATE_BYTES = 64 * 1024
+#: Longest reply a template may produce; and the largest string or list ``*`` may build.
+MAX_REPLY_CHARS = 20_000
+_SAMPLE_DEADLINES = (
+    MappingProxyType({"label": "首次联系客户", "due_text": "11月24日(周二)上午9:50前"}),
+    MappingProxyType({"label": "处理完毕", "due_text": "11月26日(周四)24:00前"}))
+#: Values a template is tried with at load, so that a failure shows there, not on a call.
+SAMPLE_CONTEXTS = tuple(
+    MappingProxyType({
+        "address": address, "case_number": "C-1024", "received_date": "11月23日",
+        "request_type_label": "投诉", "category_label": "产品质量类", "severity_label": "严重",
+        "owner": "售后服务经理", "deadlines": deadlines, "hotline": hotline, "company": "本公司"})
+    for address, deadlines, hotline in (("王先生", _SAMPLE_DEADLINES, "400-000-0000"),
+                                        ("您", (), "")))
+
+
+class ReplySandbox(SandboxedEnvironment):
+    """Jinja's sandbox, with no globals (no ``range``, ``lipsum``...) and bounded ``*``.
+
+    Templates need only ``if`` and ``for`` over the context; what could build a huge
+    string or loop for long is not there.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=False)
+        self.globals.clear()
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise SecurityError("'**' is not allowed in reply templates")
+        sized = [v for v in (left, right) if isinstance(v, str | list | tuple)]
+        counts = [v for v in (left, right) if isinstance(v, int)]
+        if sized and counts and len(sized[0]) * max(counts) > MAX_REPLY_CHARS:
+            raise SecurityError("'*' would build more than "
+                                f"{MAX_REPLY_CHARS:,} characters")
+        return super().call_binop(context, operator, left, right)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +83,8 @@ class Script:
     situation: str
     variables: tuple[str, ...]
     file: str
+    #: ``rules``: chosen by the script stage; ``agent``: picked by an agent during a call.
+    use: str
     render: Callable[[Mapping[str, Any]], str] = field(repr=False, compare=False)
 
 
@@ -102,7 +142,7 @@ class ScriptLibrary:
 def load_scripts(directory: Path, display_base: Path, guard: Guard
                  ) -> tuple[ScriptLibrary, list[Problem]]:
     """Read, check and compile every ``*.j2`` in ``directory``; collect all problems."""
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    env = ReplySandbox()
     problems: list[Problem] = []
     scripts: list[Script] = []
     digest = hashlib.sha256()
@@ -127,7 +167,7 @@ def load_scripts(directory: Path, display_base: Path, guard: Guard
     return ScriptLibrary(scripts, digest.hexdigest()), problems
 
 
-def _script(env: SandboxedEnvironment, stem: str, name: str, source: str, guard: Guard,
+def _script(env: ReplySandbox, stem: str, name: str, source: str, guard: Guard,
             problems: list[Problem]) -> Script | None:
     lines = source.splitlines()
 
@@ -156,7 +196,11 @@ def _script(env: SandboxedEnvironment, stem: str, name: str, source: str, guard:
     for key in ("id", "title", "situation", "variables"):
         if key not in front:
             problem(1, 1, "missing-key", f"the front matter has no '{key}'")
-    unknown = sorted(set(front) - {"id", "title", "situation", "variables", "description"})
+    unknown = sorted(set(front) - {"id", "title", "situation", "variables", "description",
+                                   "use"})
+    if front.get("use", "rules") not in ("rules", "agent"):
+        problem(_line_of(lines, "use:"), 1, "unknown-value",
+                f"use is {front.get('use')!r}; expected rules or agent")
     for key in unknown:
         problem(_line_of(lines, f"{key}:"), 1, "unknown-key",
                 f"unknown front matter key '{key}'")
@@ -196,13 +240,52 @@ def _script(env: SandboxedEnvironment, stem: str, name: str, source: str, guard:
                 f"say instead: {finding.suggestion}")
     if len(problems) > before:
         return None
-    template = env.from_string(source)
-
-    def render(context: Mapping[str, Any]) -> str:
-        return template.render(context).strip()
+    render = _bounded(env.from_string(source))
+    failure = _sample_failure(render)
+    if failure is not None:
+        problem(_template_line(failure) or 1, 1, "template-error",
+                f"the template fails to render: {failure}",
+                "reply templates use only the context variables, if and for")
+        return None
 
     return Script(stem, str(front["title"]), str(front["situation"]), tuple(declared), name,
-                  render)
+                  str(front.get("use", "rules")), render)
+
+
+def _bounded(template: Any) -> Callable[[Mapping[str, Any]], str]:
+    """Render ``template``, stopping with ``SecurityError`` past ``MAX_REPLY_CHARS``."""
+    def render(context: Mapping[str, Any]) -> str:
+        parts: list[str] = []
+        size = 0
+        for piece in template.generate(context):
+            size += len(piece)
+            if size > MAX_REPLY_CHARS:
+                raise SecurityError(f"the reply is longer than {MAX_REPLY_CHARS:,} characters")
+            parts.append(piece)
+        return "".join(parts).strip()
+
+    return render
+
+
+def _sample_failure(render: Callable[[Mapping[str, Any]], str]) -> Exception | None:
+    """The error a template raises on the sample contexts, if any."""
+    for sample in SAMPLE_CONTEXTS:
+        try:
+            render(sample)
+        except Exception as exc:  # any failure of the template itself, found at load
+            return exc
+    return None
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line a rendering error comes from, from its traceback."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def _display(path: Path, base: Path) -> str:

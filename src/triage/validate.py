@@ -89,6 +89,7 @@ class PolicyModel:
     escalation: tuple[EscalationTrigger, ...] = ()
     guard: Guard = field(default_factory=lambda: Guard(()))
     scripts: ScriptLibrary | None = None
+    vocabulary_places: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def validate_policy(loaded: LoadedPolicy) -> PolicyModel:
@@ -108,6 +109,7 @@ class _Validator:
         self.calendar_labels: dict[str, str] = {}
         self.deadline_rules: list[RuleDef] = []
         self.script_ids: frozenset[str] | None = None
+        self.vocabulary_places: dict[str, tuple[str, int]] = {}
 
     def run(self) -> PolicyModel:
         for source in self.loaded.files:
@@ -135,7 +137,7 @@ class _Validator:
             version = hashlib.sha256((version + scripts.digest).encode()).hexdigest()[:16]
         return PolicyModel(meta, taxonomy, vocabularies, roles, stages, version,
                            warnings, calendars, choices, self.calendar_labels, escalation,
-                           guard, scripts)
+                           guard, scripts, self.vocabulary_places)
 
     def _guard(self) -> Guard:
         phrases: list[ForbiddenPhrase] = []
@@ -377,6 +379,8 @@ class _Validator:
                         f"{raw[name][1].mark(('vocabularies', name), key=True)[0]}", key=True))
                     continue
                 raw[name] = (list(spec.words), source)
+                self.vocabulary_places[name] = (
+                    source.name, source.mark(("vocabularies", name), key=True)[0])
         resolved: dict[str, tuple[Word, ...]] = {}
 
         def expand(name: str, trail: tuple[str, ...]) -> tuple[Word, ...]:
