@@ -147,3 +147,11 @@ def test_diff_lists_changed_rules_and_decisions(tmp_path: Path) -> None:
     assert report.by_field == {"category": 1} and report.compared == 2
     text = cli("diff", str(old_dir), str(new_dir), "--format", "json").stdout
     assert json.loads(text)["rules"][0]["rule_id"] == "cat.attitude"
+
+
+def test_pytest_plugin_leaves_other_projects_yaml_alone(pytester: pytest.Pytester) -> None:
+    """A cases/ folder that is not next to a triage policy is not collected."""
+    write_policy(pytester.path / "other", {"config.yaml": "name: x\n",
+                                           "cases/a.yaml": "cases:\n  - just: data\n"})
+    result = pytester.runpytest(str(pytester.path / "other"))
+    result.assert_outcomes()

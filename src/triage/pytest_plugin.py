@@ -26,11 +26,28 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "cases" and any(
-            p.suffix in (".yaml", ".yml") for p in file_path.parent.parent.iterdir()):
+    if _is_case_file(file_path):
         collected: pytest.Collector = CaseFile.from_parent(parent, path=file_path)
         return collected
     return None
+
+
+def _is_case_file(path: Path) -> bool:
+    """A ``cases/*.yaml`` holding ``cases:``, next to a folder with a ``policy:`` section.
+
+    Other projects' YAML files named alike are left alone.
+    """
+    if path.suffix not in (".yaml", ".yml") or path.parent.name != "cases":
+        return False
+    try:
+        if not any(line.startswith("cases:") for line in
+                   path.read_text(encoding="utf-8").splitlines()):
+            return False
+        return any(line.startswith("policy:")
+                   for p in path.parent.parent.iterdir() if p.suffix in (".yaml", ".yml")
+                   for line in p.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 class CaseFile(pytest.File):
