@@ -17,6 +17,7 @@ occurrences is negated.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
@@ -154,12 +155,16 @@ def _cue_ends(folded: str, cues: list[str]) -> tuple[int, ...]:
 
 
 def _negated(folded: str, start: int, cue_ends: tuple[int, ...], window: int) -> bool:
-    """True when a cue ends at most ``window`` characters before ``start``, same clause."""
-    for cue_end in reversed(cue_ends):
-        gap = start - cue_end
-        if gap < 0:
-            continue
-        if gap > window:
+    """True when a cue ends at most ``window`` characters before ``start``, same clause.
+
+    ``cue_ends`` is sorted: a binary search finds the cues that can reach ``start``, so a
+    long text with many cues stays linear overall.
+    """
+    i = bisect_right(cue_ends, start)
+    while i > 0:
+        i -= 1
+        cue_end = cue_ends[i]
+        if start - cue_end > window:
             return False
         if CLAUSE_BREAKS.isdisjoint(folded[cue_end:start]):
             return True
