@@ -170,15 +170,7 @@ class _Validator:
     def _calendars(self, meta: PolicyMeta | None
                    ) -> tuple[dict[str, BusinessCalendar], dict[str, CalendarSelect]]:
         """Build each calendar; a mistake in one is reported at its place in the file."""
-        specs: dict[str, tuple[CalendarSpec, SourceFile]] = {}
-        for source, model in self.files:
-            for name, spec in model.calendars.items():
-                if name in specs:
-                    self.problems.append(source.problem(
-                        ("calendars", name), "duplicate-id", f"calendar '{name}' is defined twice",
-                        f"also defined in {specs[name][1].name}", key=True))
-                    continue
-                specs[name] = (spec, source)
+        specs: dict[str, tuple[CalendarSpec, SourceFile]] = self._named("calendars", "calendar")
         names = set(specs) | {n for s, n in self.broken if s == "calendars"}
         self.calendar_names = frozenset(names)
         built: dict[str, BusinessCalendar] = {}
@@ -413,18 +405,23 @@ class _Validator:
             expand(name, ())
         return resolved
 
-    def _roles(self) -> dict[str, RoleSpec]:
-        roles: dict[str, RoleSpec] = {}
-        where: dict[str, SourceFile] = {}
+    def _named(self, section: str, what: str) -> dict[str, tuple[Any, SourceFile]]:
+        """The entries of ``section`` across files; a name defined twice is reported once."""
+        found: dict[str, tuple[Any, SourceFile]] = {}
         for source, model in self.files:
-            for name, spec in model.roles.items():
-                if name in roles:
+            for name, spec in getattr(model, section).items():
+                if name in found:
                     self.problems.append(source.problem(
-                        ("roles", name), "duplicate-id", f"role '{name}' is defined twice",
-                        f"also defined in {where[name].name}", key=True))
+                        (section, name), "duplicate-id", f"{what} '{name}' is defined twice",
+                        f"also defined in {found[name][1].name}", key=True))
                     continue
-                roles[name] = spec
-                where[name] = source
+                found[name] = (spec, source)
+        return found
+
+    def _roles(self) -> dict[str, RoleSpec]:
+        named: dict[str, tuple[RoleSpec, SourceFile]] = self._named("roles", "role")
+        roles = {name: spec for name, (spec, _) in named.items()}
+        where = {name: source for name, (_, source) in named.items()}
         for name, spec in roles.items():
             target = spec.escalates_to
             if target is not None and target not in roles and ("roles", target) not in self.broken:
