@@ -155,3 +155,17 @@ def test_pytest_plugin_leaves_other_projects_yaml_alone(pytester: pytest.Pyteste
                                            "cases/a.yaml": "cases:\n  - just: data\n"})
     result = pytester.runpytest(str(pytester.path / "other"))
     result.assert_outcomes()
+
+
+def test_check_groups_problems_by_file_and_colours_only_when_asked() -> None:
+    """People read one block per file and a summary; colour codes appear with --color only."""
+    broken = str(FIXTURES / "broken_many")
+    plain = cli("check", broken, "--color", "never")
+    assert plain.returncode == 2
+    blocks = plain.stderr.split("\n\n")
+    assert [b.splitlines()[0].split(" (")[0].rsplit("/", 1)[-1] for b in blocks[:-1]] == [
+        "policy.yaml", "stages.yaml"]
+    assert blocks[-1].strip() == "11 errors in 2 files"
+    assert "\033[" not in plain.stderr
+    coloured = cli("check", broken, "--color", "always")
+    assert "\033[31merror[unknown-key]\033[0m" in coloured.stderr

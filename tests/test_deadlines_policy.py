@@ -246,8 +246,10 @@ def test_deadline_mistakes_are_all_reported_with_their_place(tmp_path: Path) -> 
     assert not any(code == "missing-default" for _, _, code in found)
     assert ("deadlines.yaml", 10, "unknown-value") in found
     assert ("deadlines.yaml", 11, "undefined-calendar") in found
-    assert ("deadlines.yaml", 12, "anchor-chain") in found
-    assert ("deadlines.yaml", 17, "anchor-chain") in found
+    # every member of the chain, each at its own "after:"
+    assert ("deadlines.yaml", 11, "anchor-chain") in found
+    assert ("deadlines.yaml", 16, "anchor-chain") in found
+    assert ("deadlines.yaml", 21, "anchor-chain") in found
     messages = "\n".join(p.format() for p in caught.value.problems)
     assert "did you mean 'answer'?" in messages and "did you mean 'office'?" in messages
 

@@ -47,6 +47,8 @@ def test_wheel_contains_the_default_policy_and_data(wheel: Path) -> None:
     assert any(n.startswith("triage/_bundled/scripts_cn/") for n in names)
     assert "triage/_data/fold.json" in names
     assert "triage/py.typed" in names
+    assert {"triage/_bundled/examples/complaints.jsonl", "triage/_bundled/corpus/corpus.jsonl",
+            "triage/_bundled/corpus/holdout.jsonl"} <= names  # triage diff's default sample
 
 
 def test_unpacked_wheel_routes_the_examples_with_its_bundled_policy(

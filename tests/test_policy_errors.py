@@ -157,7 +157,7 @@ def test_priority_tie_with_different_outputs_is_a_warning(tmp_path: Path) -> Non
                            "priority: 20\n        when: {text: [$attitude]}")
     policy = triage.load_policy(write_policy(tmp_path, {"policy.yaml": text}))
     assert [(w.code, w.severity) for w in policy.warnings] == [("priority-tie", "warning")]
-    assert "cat.leak first" in (policy.warnings[0].hint or "")
+    assert "cat.leak wins" in (policy.warnings[0].hint or "")
     decision = policy.triage({"id": "1", "channel": "phone", "text": "漏水，态度差"})
     assert decision.category == "product_quality"
 

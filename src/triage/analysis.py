@@ -4,7 +4,8 @@ Findings are warnings (``Problem`` with severity ``warning``), located at the ru
 entry concerned:
 
 - ``shadowed-rule``: a ``first``-stage rule that can never fire, because a rule before it
-  in the same stage has the same condition, or a condition that always holds;
+  in the same stage holds whenever it does (same or wider words, values, ranges; see
+  ``implication``);
 - ``unused-vocabulary`` and ``unused-script``: defined, never referred to;
 - ``slow-regex``: a regex with a large bounded repeat (``{0,200}``) or nested quantifiers,
   which RE2 runs in linear time but with a large automaton on long text;
@@ -18,10 +19,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .conditions import AllOf, AnyOf, Condition, TextTest, walk
 from .conditions import RegexTest as _Regex
+from .conditions import TextTest, walk
 from .errors import Problem
+from .implication import implies
 from .policy import Policy
+from .validate import RuleDef
 
 #: A bounded repeat at least this large is reported.
 LARGE_REPEAT = 100
@@ -37,8 +40,7 @@ def analyse(policy: Policy, sample: Iterable[Mapping[str, Any]] = ()) -> list[Pr
     found: list[Problem] = []
     used_vocabularies: set[str] = set()
     for stage in model.stages.values():
-        seen: dict[str, str] = {}
-        always: str | None = None
+        before: list[RuleDef] = []
         for rule in stage.rules:
             for cond in walk(rule.condition):
                 if isinstance(cond, TextTest):
@@ -52,18 +54,16 @@ def analyse(policy: Policy, sample: Iterable[Mapping[str, Any]] = ()) -> list[Pr
                                              severity="warning"))
             if stage.hit != "first":
                 continue
-            rendered = rule.condition.render()
-            if always is not None or rendered in seen:
-                first = always or seen[rendered]
+            shadow = next((earlier for earlier in before if implies(rule.condition,
+                                                                     earlier.condition)), None)
+            if shadow is not None:
                 found.append(Problem(
                     rule.file, rule.line, 1, "shadowed-rule",
-                    f"{rule.id} can never fire: {first} comes first in the {stage.name} "
-                    "stage and holds whenever it does",
-                    "give it a higher priority, or remove one of the two",
-                    severity="warning"))
-            seen.setdefault(rendered, rule.id)
-            if _always(rule.condition) and always is None:
-                always = rule.id
+                    f"{rule.id} can never fire: {shadow.id} ({shadow.file}:{shadow.line}) "
+                    f"comes first in the {stage.name} stage and holds whenever it does",
+                    f"give {rule.id} a higher priority than {shadow.id}, narrow {shadow.id}, "
+                    "or remove one of the two", severity="warning"))
+            before.append(rule)
     for name in sorted(set(model.vocabularies) - used_vocabularies):
         file, line = model.vocabulary_places.get(name, ("", 1))
         found.append(Problem(file, line, 1, "unused-vocabulary",
@@ -93,12 +93,6 @@ def slow_regex(pattern: str) -> str | None:
     if _NESTED.search(pattern):
         return "has a repeated group that itself repeats"
     return None
-
-
-def _always(condition: Condition) -> bool:
-    """A condition that holds for every complaint (an empty ``all``)."""
-    return (isinstance(condition, AllOf) and not condition.items) or (
-        isinstance(condition, AnyOf) and any(_always(c) for c in condition.items))
 
 
 def _gaps(policy: Policy, sample: Iterable[Mapping[str, Any]]) -> list[Problem]:

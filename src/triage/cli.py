@@ -20,7 +20,7 @@ from .cases import run_all
 from .complaint import Channel
 from .decision import Decision
 from .diff import diff_policies
-from .errors import PolicyError, Problem, RecordError, TriageError
+from .errors import PolicyError, Problem, RecordError, TriageError, format_report
 from .explain import format_explanation
 from .policy import Policy, bundled_policy_path, load_policy
 from .schema import policy_json_schema
@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("policy", nargs="?", help="policy directory or file (default: bundled)")
     check.add_argument("--format", choices=["text", "json"], default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.add_argument("--color", choices=["auto", "always", "never"], default="auto",
+                       help="colour the report (auto: on a terminal, unless NO_COLOR is set)")
     check.add_argument("--corpus", help="JSON-lines complaints: report stages whose default "
                        "decides most of them")
     check.set_defaults(run=_check)
@@ -92,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("old", help="the policy before (directory or file)")
     diff.add_argument("new", help="the policy after")
     diff.add_argument("complaints", nargs="?", help="JSON-lines complaints (default: the "
-                      "bundled examples)")
+                      "bundled examples and labelled corpus)")
     diff.add_argument("--format", choices=["text", "json"], default="text")
     diff.set_defaults(run=_diff)
 
@@ -109,11 +111,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_policy_error(exc: PolicyError, fmt: str) -> None:
+def _print_policy_error(exc: PolicyError, fmt: str, colour: str = "auto") -> None:
     if fmt == "json":
         print(exc.to_json())
     else:
-        print(str(exc), file=sys.stderr)
+        print(format_report(exc.problems, colour=_colour(colour, sys.stderr)), file=sys.stderr)
+
+
+def _colour(choice: str, stream: IO[str]) -> bool:
+    """``--color``: always, never, or auto (a terminal, unless NO_COLOR is set)."""
+    if choice == "auto":
+        return stream.isatty() and not os.environ.get("NO_COLOR")
+    return choice == "always"
 
 
 def _route(args: argparse.Namespace) -> int:
@@ -233,7 +242,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         policy = load_policy(args.policy)
     except PolicyError as exc:
-        _print_policy_error(exc, args.format)
+        _print_policy_error(exc, args.format, args.color)
         return EXIT_RECORDS
     sample: list[dict[str, object]] = []
     if args.corpus:
@@ -242,8 +251,9 @@ def _check(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([w.to_dict() for w in warnings], ensure_ascii=False))
     else:
-        for w in warnings:
-            print(w.format(), file=sys.stderr)
+        if warnings:
+            print(format_report(warnings, colour=_colour(args.color, sys.stderr)),
+                  file=sys.stderr)
         print(f"{policy.name}: {policy.rule_count} rules, version {policy.version}, "
               f"{len(warnings)} warning(s)")
     return EXIT_WARNINGS if (args.strict and warnings) else EXIT_OK
@@ -279,20 +289,23 @@ def _diff(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         _print_policy_error(exc, "text")
         return EXIT_RECORDS
-    source = Path(args.complaints) if args.complaints else _bundled_examples()
-    records = list(_records(source)) if source is not None else []
+    sources = [Path(args.complaints)] if args.complaints else _sample_files()
+    records = [record for source in sources for record in _records(source)]
     report = diff_policies(old, new, records)
     print(report.to_json() if args.format == "json" else report.format())
     return EXIT_OK
 
 
-def _bundled_examples() -> Path | None:
-    here = bundled_policy_path().parent
-    for candidate in (here / "examples" / "complaints.jsonl",
-                      Path("examples") / "complaints.jsonl"):
-        if candidate.exists():
-            return candidate
-    return None
+def _sample_files() -> list[Path]:
+    """``triage diff``'s default complaints: the bundled examples and labelled corpus
+    (inside the installed package, or in a checkout of the repository)."""
+    bundled = bundled_policy_path().parent
+    if bundled.name == "_bundled":
+        names = ["examples/complaints.jsonl", "corpus/corpus.jsonl", "corpus/holdout.jsonl"]
+    else:
+        names = ["examples/complaints.jsonl", "tests/corpus/corpus.jsonl",
+                 "tests/corpus/holdout.jsonl"]
+    return [bundled / name for name in names if (bundled / name).is_file()]
 
 
 def _test(args: argparse.Namespace) -> int:

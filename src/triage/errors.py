@@ -32,16 +32,22 @@ class Problem:
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line, self.column, self.message)
 
-    def format(self) -> str:
-        """Render as ``file:line:col: error[code]: message`` with the source line and hint."""
+    def format(self, *, colour: bool = False) -> str:
+        """Render as ``file:line:col: error[code]: message`` with the source line and hint.
+
+        ``colour`` adds terminal colours: errors red, warnings yellow, the caret and hint
+        highlighted.
+        """
+        paint = _paint if colour else _plain
         where = f"{self.file}:{self.line}:{self.column}"
-        head = f"{where}: {self.severity}[{self.code}]: {self.message}"
-        lines = [head]
+        label = paint(f"{self.severity}[{self.code}]", _SEVERITY_COLOUR[self.severity])
+        lines = [f"{paint(where, _BOLD)}: {label}: {self.message}"]
         if self.source_line is not None:
             lines.append(f"    {self.source_line.rstrip()}")
-            lines.append("    " + _caret_padding(self.source_line, self.column) + "^")
+            lines.append("    " + _caret_padding(self.source_line, self.column)
+                         + paint("^", _SEVERITY_COLOUR[self.severity]))
         if self.hint:
-            lines.append(f"  hint: {self.hint}")
+            lines.append(f"  {paint('hint', _CYAN)}: {self.hint}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,6 +61,43 @@ class Problem:
             "hint": self.hint,
             "source_line": self.source_line,
         }
+
+
+_BOLD, _RED, _YELLOW, _CYAN = "1", "31", "33", "36"
+_SEVERITY_COLOUR = {"error": _RED, "warning": _YELLOW}
+
+
+def _paint(text: str, code: str) -> str:
+    return f"\033[{code}m{text}\033[0m"
+
+
+def _plain(text: str, code: str) -> str:
+    return text
+
+
+def format_report(problems: Iterable[Problem], *, colour: bool = False) -> str:
+    """Problems grouped by file (files in name order), each group headed by the file name and
+    its counts, then one summary line: what ``triage check`` prints for people."""
+    paint = _paint if colour else _plain
+    by_file: dict[str, list[Problem]] = {}
+    for problem in sorted(problems, key=Problem.sort_key):
+        by_file.setdefault(problem.file, []).append(problem)
+    blocks = []
+    for file, found in by_file.items():
+        head = paint(f"{file}", _BOLD) + f" ({_counts(found)})"
+        blocks.append("\n".join([head, *(p.format(colour=colour) for p in found)]))
+    total = [p for group in by_file.values() for p in group]
+    files = f"{len(by_file)} file" + ("" if len(by_file) == 1 else "s")
+    summary = f"{_counts(total)} in {files}" if total else "no problems"
+    return "\n\n".join([*blocks, summary])
+
+
+def _counts(problems: list[Problem]) -> str:
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    parts = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in
+             ((errors, "error"), (warnings, "warning")) if n]
+    return ", ".join(parts) or "no problems"
 
 
 def _caret_padding(source_line: str, column: int) -> str:

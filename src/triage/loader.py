@@ -50,17 +50,16 @@ class SourceFile:
     def mark(self, path: PathKey, *, key: bool = False) -> tuple[int, int]:
         """Line and column (1-based) of the value at ``path``, or of its key.
 
-        Falls back to the nearest enclosing value that has a mark.
+        Falls back to the nearest enclosing entry that has a mark (its key, with ``key``):
+        a missing ``stages.owner`` is reported at the ``stages:`` key.
         """
-        table = self.key_marks if key else self.value_marks
         probe = path
         while probe:
-            if probe in table:
-                return table[probe]
-            if key and probe in self.value_marks:
+            if key and probe in self.key_marks:
+                return self.key_marks[probe]
+            if probe in self.value_marks:
                 return self.value_marks[probe]
             probe = probe[:-1]
-            table = self.value_marks
         return self.value_marks.get((), (1, 1))
 
     def problem(
@@ -178,6 +177,9 @@ def _yaml_problem(name: str, lines: tuple[str, ...], exc: yaml.MarkedYAMLError) 
     message = exc.problem or "invalid YAML"
     if exc.context:
         message = f"{message} ({exc.context})"
+        start = exc.context_mark
+        if start is not None and mark is not None and start.line != mark.line:
+            message += f", which began at line {start.line + 1}, column {start.column + 1}"
     hint = None
     source = lines[line - 1] if 0 < line <= len(lines) else None
     if "\t" in message or (source is not None and "\t" in source[:column]):

@@ -215,12 +215,13 @@ def _script(env: ReplySandbox, stem: str, name: str, source: str, guard: Guard,
         problem(_line_of(lines, "variables:"), 1, "wrong-type",
                 "'variables' takes a list of names")
         declared = []
-    try:
+    try:  # compiling finds unknown filters and tests (TemplateAssertionError) too
         tree = env.parse(source)
+        used = meta.find_undeclared_variables(tree)
     except TemplateSyntaxError as exc:
-        problem(exc.lineno or 1, 1, "template-syntax", exc.message or "template syntax error")
+        problem(exc.lineno or 1, 1, "template-syntax", exc.message or "template syntax error",
+                _syntax_hint(exc.message or "", env))
         return None
-    used = meta.find_undeclared_variables(tree)
     for var in sorted(used - CONTEXT_VARIABLES):
         line, column = _use_of(lines, var)
         problem(line, column, "unknown-variable",
@@ -307,3 +308,14 @@ def _use_of(lines: list[str], var: str) -> tuple[int, int]:
             if hit:
                 return i + 1, hit.start() + 1
     return 1, 1
+
+
+def _syntax_hint(message: str, env: ReplySandbox) -> str | None:
+    """What to write instead, for the syntax mistakes policy staff make most."""
+    if message.startswith("No filter named"):
+        return "filters here: " + ", ".join(sorted(env.filters))
+    if message.startswith("No test named"):
+        return "tests here: " + ", ".join(sorted(env.tests))
+    if "unexpected '}'" in message:
+        return "a variable is written {{ name }} with two braces on each side"
+    return None

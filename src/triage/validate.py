@@ -10,17 +10,19 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .calendar import BusinessCalendar
+from .calendar import BusinessCalendar, Interval
 from .complaint import Handling, RequestType
 from .conditions import Condition, ConditionParser, ConditionScope, Word
 from .deadlines import DeadlineSpec
 from .durations import Duration
 from .errors import CalendarError, PolicyError, Problem
 from .guard import ForbiddenPhrase, Guard
+from .implication import exclusive
 from .loader import LoadedPolicy, PathKey, SourceFile
 from .schema import (
     HIT_POLICY,
@@ -97,6 +99,25 @@ def validate_policy(loaded: LoadedPolicy) -> PolicyModel:
     return _Validator(loaded).run()
 
 
+def _bad_hours_entry(hours: Mapping[str, Any]) -> tuple[str | int, ...]:
+    """Where in a calendar's ``hours`` the mistake is: the day key, or the day's interval."""
+    for day, items in hours.items():
+        try:
+            BusinessCalendar("probe", hours={day: items}, chinese_holidays=False)
+        except CalendarError:
+            for i, item in enumerate(items if isinstance(items, list) else [items]):
+                try:
+                    Interval.parse(item) if isinstance(item, str) else None
+                except CalendarError:
+                    return (day, i)
+            return (day,)
+    return ()
+
+
+def _outputs_text(outputs: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(outputs.items()))
+
+
 class _Validator:
     def __init__(self, loaded: LoadedPolicy) -> None:
         self.loaded = loaded
@@ -107,7 +128,8 @@ class _Validator:
         self.calendar_names: frozenset[str] = frozenset()
         self.default_calendar: str | None = None
         self.calendar_labels: dict[str, str] = {}
-        self.deadline_rules: list[RuleDef] = []
+        #: Every ``after:`` of a deadline item: file, place, milestone, the milestone it follows.
+        self.anchors: list[tuple[SourceFile, PathKey, str, str]] = []
         self.script_ids: frozenset[str] | None = None
         self.vocabulary_places: dict[str, tuple[str, int]] = {}
 
@@ -126,7 +148,7 @@ class _Validator:
         scripts = self._scripts(meta, guard)
         calendars, choices = self._calendars(meta)
         stages = self._stages(taxonomy, vocabularies, roles)
-        self._anchors(stages)
+        self._anchors()
         escalation = self._escalation(taxonomy)
         errors = [p for p in self.problems if p.severity == "error"]
         if errors or meta is None:
@@ -211,9 +233,11 @@ class _Validator:
                        "no_working_hours": "hours", "conflicting_days": "holidays",
                        "bad_option": "beyond_data"}.get(exc.code)
                 at: PathKey = (*path, key) if key and key in spec.model_fields_set else path
+                if key == "hours":
+                    at = (*at, *_bad_hours_entry(spec.hours))
                 self.problems.append(source.problem(
                     at, exc.code.replace("_", "-"), exc.message,
-                    "see docs/deadlines.md for how calendars are written"))
+                    "see docs/deadlines.md for how calendars are written", key=len(at) == 4))
         if meta is not None and meta.default_calendar is not None:
             self.default_calendar = meta.default_calendar
             if meta.default_calendar not in names:
@@ -280,24 +304,16 @@ class _Validator:
                         spec.rejections, spec.severity, spec.description))
         return tuple(out)
 
-    def _anchors(self, stages: dict[str, StageDef]) -> None:
+    def _anchors(self) -> None:
         """A milestone counted ``after`` another must name one that is not itself anchored."""
-        stage = stages.get("deadlines")
-        entries = [(r.file, r.line, r.id, s) for r in self.deadline_rules
-                   for s in r.outputs.get("deadlines", ())]
-        if stage is not None:
-            entries += [(stage.default_file, stage.default_line, "default", s)
-                        for s in stage.default.get("deadlines", ())]
-        anchored = {s.milestone for *_, s in entries if s.after is not None}
-        for file, line, rule_id, spec in entries:
-            if spec.after is not None and spec.after in anchored:
-                source = next(src for src, _ in self.files if src.name == file)
-                self.problems.append(Problem(
-                    file, line, 1, "anchor-chain",
-                    f"{rule_id}: '{spec.milestone}' is counted after '{spec.after}', which is "
+        anchored = {milestone for _, _, milestone, _ in self.anchors}
+        for source, at, milestone, after in self.anchors:
+            if after in anchored:
+                self.problems.append(source.problem(
+                    at, "anchor-chain", f"'{milestone}' is counted after '{after}', which is "
                     "itself counted after another milestone",
                     "anchor on a milestone counted from receipt (e.g. follow_up after "
-                    "resolution)", source.lines[line - 1] if line <= len(source.lines) else None))
+                    "resolution)"))
 
     def _first_file(self) -> SourceFile:
         return self.loaded.files[0]
@@ -493,7 +509,6 @@ class _Validator:
                         seen_ids[rule.id] = (source, source.mark(rule_path)[0])
                     if built is not None:
                         rules[stage_name].append(built)
-        self.deadline_rules = list(rules["deadlines"])
         out: dict[str, StageDef] = {}
         for stage_name in STAGES:
             if stage_name not in defaults:
@@ -527,22 +542,26 @@ class _Validator:
         return ("vocabularies", name) in self.broken
 
     def _ties(self, stage: str, rules: list[RuleDef]) -> None:
+        """Rules of equal priority that can both hold and set different outputs."""
         by_priority: dict[int, list[RuleDef]] = defaultdict(list)
         for rule in rules:
             by_priority[rule.priority].append(rule)
         for priority, group in by_priority.items():
-            outputs = {repr(sorted(r.outputs.items())) for r in group}
-            if len(group) > 1 and len(outputs) > 1:
-                first = group[0]
-                source = next(s for s, _ in self.files if s.name == first.file)
-                ids = ", ".join(f"{r.id} ({r.file}:{r.line})" for r in group)
+            for i, later in enumerate(group):
+                rival = next((first for first in group[:i]
+                              if first.outputs != later.outputs
+                              and not exclusive(first.condition, later.condition)), None)
+                if rival is None:
+                    continue
+                source = next(s for s, _ in self.files if s.name == later.file)
                 self.problems.append(Problem(
-                    first.file, first.line, 1, "priority-tie",
-                    f"{len(group)} rules of the {stage} stage share priority {priority} "
-                    f"with different outputs: {ids}",
-                    f"file order decides ({first.id} first); give them different priorities "
-                    "to make the order explicit",
-                    source.lines[first.line - 1] if first.line <= len(source.lines) else None,
+                    later.file, later.line, 1, "priority-tie",
+                    f"{rival.id} ({rival.file}:{rival.line}) and {later.id} share priority "
+                    f"{priority} in the {stage} stage, can both hold, and set different "
+                    f"outputs: {_outputs_text(rival.outputs)} / {_outputs_text(later.outputs)}",
+                    f"file order decides ({rival.id} wins); give them different priorities, "
+                    "or make their conditions exclude each other",
+                    source.lines[later.line - 1] if later.line <= len(source.lines) else None,
                     "warning"))
 
     def _rule(self, source: SourceFile, stage: str, rule: RuleSpec, path: PathKey,
@@ -713,6 +732,8 @@ class _Validator:
                     _did_you_mean(calendar, self.calendar_names) or
                     "define it under 'calendars:'"))
                 ok = False
+            if item.after is not None:
+                self.anchors.append((source, (*at, "after"), item.milestone, item.after))
             out.append(DeadlineSpec(item.milestone, duration, item.within, calendar, item.after))
         return tuple(out) if ok else None
 
