@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,19 @@ def write_policy(directory: Path, files: dict[str, str]) -> Path:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true",
-                     help="also run the long fuzz, concurrency and large-input tests")
+                     help="run the long versions of the fuzz, concurrency and large-input "
+                          "tests (ordinary runs and CI run short versions of the same tests)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--run-slow"):
+        os.environ["TRIAGE_LONG_TESTS"] = "1"
+
+
+def scale(short: int, long: int) -> int:
+    """How many examples, threads' reloads or bytes a reliability test uses: ``short`` in an
+    ordinary run (CI), ``long`` with ``--run-slow`` (the figures in docs/reliability.md)."""
+    return long if os.environ.get("TRIAGE_LONG_TESTS") else short
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

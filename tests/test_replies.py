@@ -173,14 +173,32 @@ def test_guard_finds_every_listed_phrase_in_simplified_and_traditional(
 @pytest.mark.parametrize(("body", "variables", "needle"), [
     ("{{ ''.__class__.__mro__ }}", "[]", "unsafe"),
     ("{{ address.__class__.__init__.__globals__ }}", "[address]", "unsafe"),
-    ("{% for i in range(10) %}x{% endfor %}", "[]", "range"),
+    ("{% for i in range(10) %}x{% endfor %}", "[]", "only over deadlines"),
+    ("{{ lipsum(100000) }}", "[]", "'a call ( )' is not available"),
+    ("{{ address.center(1000000000) }}", "[address]", "'a call ( )' is not available"),
     ("{{ address * 100000 }}", "[address]", "characters"),
     ("{% for d in deadlines %}{{ d.label * 9000 }}{% endfor %}", "[deadlines]", "characters"),
+    ("{{ (address * 5000) ~ (address * 5000) ~ (address * 5000) ~ (address * 5000) ~ "
+     "(address * 5000) }}", "[address]", "'~' would build more than 20,000"),
+    ("{{ (address * 6000) + (address * 6000) + (address * 6000) }}", "[address]",
+     "'+' would build more than 20,000"),
+    ("{{ '%0999999d' % 1 }}", "[]", "'%' formatting is not allowed"),
+    ("{{ address | center(1000000000) }}", "[address]", "No filter named 'center'"),
     ("{{ 2 ** 100 }}", "[]", "**"),
+    # recursion and ever-doubling text: refused before anything runs
+    ("{% macro f(n) %}{{ f(n ~ n) }}{% endmacro %}{{ f('x') }}", "[]", "'macro' is not"),
+    ("{% set x = address ~ address %}{% set y = x ~ x %}{{ y }}", "[address]", "'set' is not"),
+    ("{% for d in deadlines recursive %}{{ loop(deadlines) }}{% endfor %}", "[deadlines]",
+     "recursive loop"),
+    ("{% for d in deadlines %}{% for e in deadlines %}x{% endfor %}{% endfor %}",
+     "[deadlines]", "loops inside loops"),
+    ("{% for c in address %}x{% endfor %}", "[address]", "only over deadlines"),
+    ("{% include 'other.j2' %}", "[]", "'include' is not"),
 ])
 def test_sandbox_escapes_and_huge_outputs_fail_at_load(tmp_path: Path, body: str,
                                                         variables: str, needle: str) -> None:
-    """Internals, globals such as range, and huge outputs are refused when the policy loads."""
+    """Internals, calls, recursion, loops that multiply and huge outputs are refused when
+    the policy loads, so no reply can hang or exhaust memory at run time."""
     root = copy_policy(tmp_path)
     (root / "scripts_cn" / "thanks.j2").write_text(
         f"{{#\nid: thanks\ntitle: 感谢\nsituation: praise\nvariables: {variables}\n#}}\n"

@@ -13,6 +13,7 @@ from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
+from .complaint import blank_line
 from .decision import Decision
 from .errors import RecordError
 from .policy import Policy, load_policy
@@ -24,7 +25,7 @@ _worker_policy: dict[str, Policy] = {}
 def decide_line(policy: Policy, number: int, raw: bytes,
                 now: datetime | None = None) -> Decision | RecordError | None:
     """One input line of JSON: its decision, an error record, or None for a blank line."""
-    if not raw.strip():
+    if blank_line(raw):
         return None
     try:
         line = raw.decode("utf-8")

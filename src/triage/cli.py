@@ -11,13 +11,14 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from .analysis import analyse
 from .batch import decide_line, triage_lines
 from .cases import run_all
-from .complaint import Channel
+from .complaint import Channel, blank_line
 from .decision import Decision
 from .diff import diff_policies
 from .errors import PolicyError, Problem, RecordError, TriageError, format_report
@@ -63,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("--out", help="write decisions here instead of stdout")
     route.add_argument("--strict", action="store_true", help="stop at the first bad record")
     route.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    route.add_argument("--now", type=_moment, metavar="TIME",
+                       help="ISO time that stands in for received_at when a record has "
+                            "none (default: the clock); makes reruns give the same output")
     route.add_argument("--workers", type=int, default=1,
                        help="worker processes (several cores; default 1)")
     route.set_defaults(run=_route)
@@ -144,12 +148,12 @@ def _route(args: argparse.Namespace) -> int:
     try:
         if args.workers > 1 and not args.strict:
             for is_error, text in triage_lines(source, policy=args.policy,
-                                               workers=args.workers):
+                                               workers=args.workers, now=args.now):
                 failed += is_error
                 out.write(text + "\n")
             return _route_done(failed)
         progress = _Progress(total) if show_progress else None
-        for result in _route_lines(policy, source, progress):
+        for result in _route_lines(policy, source, progress, args.now):
             if isinstance(result, RecordError):
                 failed += 1
                 out.write(result.to_json() + "\n")
@@ -177,15 +181,24 @@ def _route_done(failed: int) -> int:
     return EXIT_RECORDS if failed else EXIT_OK
 
 
-def _route_lines(policy: Policy, source: IO[bytes],
-                 progress: _Progress | None) -> Iterator[Decision | RecordError]:
+def _route_lines(policy: Policy, source: IO[bytes], progress: _Progress | None,
+                 now: datetime | None) -> Iterator[Decision | RecordError]:
     """One result per non-blank input line, in order; undecodable lines become errors."""
     for number, raw in enumerate(source, start=1):
         if progress:
             progress.advance(len(raw))
-        result = decide_line(policy, number, raw)
+        result = decide_line(policy, number, raw, now)
         if result is not None:
             yield result
+
+
+def _moment(text: str) -> datetime:
+    """``--now``: an ISO 8601 time; without an offset it is read in the policy's zone."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO time such as 2026-11-23T09:30:00+08:00") from None
 
 
 class _Progress:
@@ -262,7 +275,7 @@ def _check(args: argparse.Namespace) -> int:
 def _records(path: Path) -> Iterator[dict[str, object]]:
     """The JSON objects of a JSON-lines file (a corpus line's ``complaint``, if it has one)."""
     for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
+        if blank_line(line):
             continue
         try:
             data = json.loads(line)

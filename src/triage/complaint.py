@@ -24,8 +24,11 @@ from pydantic import (
 
 from .errors import ComplaintError, FieldIssue
 
-#: The longest text a record may carry by default (characters); see ``Policy``.
+#: How deeply ``attributes`` may nest (dicts and lists), checked before anything else.
 MAX_ATTRIBUTE_DEPTH = 16
+#: The years a ``received_at`` may fall in: far enough for any real record, and room left
+#: for deadlines after it without leaving the range dates can hold.
+RECEIVED_YEARS = (1900, 2999)
 
 
 class Channel(StrEnum):
@@ -132,13 +135,27 @@ class Complaint(_Record):
     demands: tuple[Demand, ...] = ()
     attributes: dict[str, JsonValue] = Field(default_factory=dict)
 
-    @field_validator("attributes")
+    @field_validator("attributes", mode="before")
     @classmethod
-    def _shallow_enough(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    def _shallow_enough(cls, value: Any) -> Any:
+        # before pydantic walks it: 5,000 levels would hit its recursion limit first
         if _depth(value) > MAX_ATTRIBUTE_DEPTH:
             raise ValueError(f"nested deeper than {MAX_ATTRIBUTE_DEPTH} levels")
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _writable(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
         if value:  # keys and strings must be text that can be written out again
             _valid_unicode(json.dumps(value, ensure_ascii=False))
+        return value
+
+    @field_validator("received_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not RECEIVED_YEARS[0] <= value.year <= RECEIVED_YEARS[1]:
+            raise ValueError(f"year {value.year} is outside {RECEIVED_YEARS[0]}-"
+                             f"{RECEIVED_YEARS[1]}")
         return value
 
     @field_validator("demands")
@@ -155,6 +172,14 @@ def _depth(value: Any, level: int = 0) -> int:
     if isinstance(value, list):
         return max((_depth(v, level + 1) for v in value), default=level + 1)
     return level
+
+
+def blank_line(line: str | bytes) -> bool:
+    """A line of JSON lines input with nothing but JSON's whitespace (space, tab, CR, LF):
+    skipped, though counted. Other control characters make the line a (bad) record."""
+    if isinstance(line, bytes):
+        return not line.strip(b" \t\r\n")
+    return not line.strip(" \t\r\n")
 
 
 def parse_complaint(record: Complaint | dict[str, Any] | str | bytes) -> Complaint:

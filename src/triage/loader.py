@@ -116,15 +116,19 @@ def load_files(path: Path, display_root: Path | None = None) -> LoadedPolicy:
     for file in files:
         name = _display_name(file, base)
         size = file.stat().st_size
-        total += size
-        if size > MAX_FILE_BYTES or total > MAX_POLICY_BYTES:
-            limit = MAX_FILE_BYTES if size > MAX_FILE_BYTES else MAX_POLICY_BYTES
-            problems.append(
-                Problem(name, 1, 1, "too-large",
-                        f"policy file is {size:,} bytes; the limit is {limit:,} bytes",
-                        "split the policy or remove generated content")
-            )
+        if size > MAX_FILE_BYTES:
+            problems.append(Problem(
+                name, 1, 1, "too-large",
+                f"policy file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes",
+                "split the policy or remove generated content"))
             continue
+        if total + size > MAX_POLICY_BYTES:
+            problems.append(Problem(
+                name, 1, 1, "too-large",
+                f"with this file the policy's files come to {total + size:,} bytes; the "
+                f"limit is {MAX_POLICY_BYTES:,} bytes", "remove generated content"))
+            continue
+        total += size
         raw = file.read_bytes()
         # The version depends on content and file names inside the policy, not on where
         # the policy directory lives.

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .complaint import Complaint, parse_complaint
+from .complaint import Complaint, blank_line, parse_complaint
 from .conditions import TextTest, walk
 from .deadlines import CalendarChoice, Deadline, DeadlinePlanner
 from .decision import Decision, Explanation, RoleRef, RuleHit
@@ -269,7 +269,7 @@ class Policy:
         lines, its line number). Blank lines in a text input are skipped but counted.
         """
         for number, record in enumerate(records, start=first_line):
-            if isinstance(record, str | bytes) and not record.strip():
+            if isinstance(record, str | bytes) and blank_line(record):
                 continue
             yield self._triage_or_error(record, number, now)
 

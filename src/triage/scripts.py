@@ -20,7 +20,8 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -50,28 +51,95 @@ SAMPLE_CONTEXTS = tuple(
                                         ("您", (), "")))
 
 
+#: Filters a reply template may use: none of them can build a long text from a short one.
+SAFE_FILTERS = frozenset({
+    "abs", "capitalize", "count", "d", "default", "first", "float", "int", "join", "last",
+    "length", "lower", "round", "string", "title", "trim", "truncate", "upper"})
+#: What a reply template may be made of: output, ``if``, one level of ``for`` over
+#: ``deadlines``, and expressions without calls. No macros (recursion), no ``set`` (a
+#: text doubled line after line), no includes.
+_ALLOWED_NODES = (
+    nodes.Template, nodes.Output, nodes.TemplateData, nodes.If, nodes.For, nodes.Name,
+    nodes.Const, nodes.Getattr, nodes.Getitem, nodes.Concat, nodes.Compare, nodes.Operand,
+    nodes.And, nodes.Or, nodes.Not, nodes.Neg, nodes.Pos, nodes.CondExpr, nodes.Test,
+    nodes.Filter, nodes.List, nodes.Tuple, nodes.Add, nodes.Sub, nodes.Mul, nodes.Div,
+    nodes.FloorDiv, nodes.Mod, nodes.Pow, nodes.Slice)
+_TAG_NAMES = {nodes.Macro: "macro", nodes.CallBlock: "call", nodes.Assign: "set",
+              nodes.AssignBlock: "set", nodes.Include: "include", nodes.Import: "import",
+              nodes.FromImport: "from ... import", nodes.Extends: "extends",
+              nodes.Block: "block", nodes.With: "with", nodes.FilterBlock: "filter",
+              nodes.Call: "a call ( )", nodes.ExprStmt: "do", nodes.Scope: "scope"}
+
+
+class _BoundedCodeGenerator(CodeGenerator):
+    """Jinja's code generator, with ``~`` going through ``ReplySandbox.concat_bounded``."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:  # noqa: N802 (Jinja)
+        self.write("environment.concat_bounded((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
 class ReplySandbox(SandboxedEnvironment):
-    """Jinja's sandbox, with no globals (no ``range``, ``lipsum``...) and bounded ``*``.
+    """Jinja's sandbox, with no globals (no ``range``, ``lipsum``...), a few harmless
+    filters, and ``*``, ``+`` and ``~`` bounded to ``MAX_REPLY_CHARS``.
 
     Templates need only ``if`` and ``for`` over the context; what could build a huge
-    string or loop for long is not there.
+    string or loop for long is not there (see ``template_features``).
     """
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    code_generator_class = _BoundedCodeGenerator
 
     def __init__(self) -> None:
         super().__init__(undefined=StrictUndefined, autoescape=False)
         self.globals.clear()
+        for name in set(self.filters) - SAFE_FILTERS:
+            del self.filters[name]
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
             raise SecurityError("'**' is not allowed in reply templates")
+        if operator == "%" and isinstance(left, str):
+            raise SecurityError("'%' formatting is not allowed in reply templates; join "
+                                "text with ~")
         sized = [v for v in (left, right) if isinstance(v, str | list | tuple)]
         counts = [v for v in (left, right) if isinstance(v, int)]
-        if sized and counts and len(sized[0]) * max(counts) > MAX_REPLY_CHARS:
-            raise SecurityError("'*' would build more than "
-                                f"{MAX_REPLY_CHARS:,} characters")
+        if operator == "*" and sized and counts:
+            _check_size(len(sized[0]) * max(counts), "'*'")
+        elif operator == "+" and len(sized) == 2:
+            _check_size(len(sized[0]) + len(sized[1]), "'+'")
         return super().call_binop(context, operator, left, right)
+
+    def concat_bounded(self, values: Iterable[Any]) -> str:
+        """``a ~ b``: joined as text, refused past ``MAX_REPLY_CHARS``."""
+        text = "".join(str(v) for v in values)
+        _check_size(len(text), "'~'")
+        return text
+
+
+def _check_size(size: int, operator: str) -> None:
+    if size > MAX_REPLY_CHARS:
+        raise SecurityError(f"{operator} would build more than {MAX_REPLY_CHARS:,} characters")
+
+
+def template_features(tree: nodes.Template) -> tuple[int, str] | None:
+    """The first thing in ``tree`` reply templates may not use: (line, what), or None."""
+    for node in tree.find_all(nodes.Node):
+        if not isinstance(node, _ALLOWED_NODES):
+            name = _TAG_NAMES.get(type(node), type(node).__name__)
+            return node.lineno, f"'{name}' is not available in reply templates"
+        if isinstance(node, nodes.For):
+            if node.recursive:
+                return node.lineno, "a recursive loop is not available in reply templates"
+            if not (isinstance(node.iter, nodes.Name) and node.iter.name == "deadlines"):
+                return node.lineno, "'for' loops only over deadlines in reply templates"
+            inner = next(iter(node.find_all(nodes.For)), None)
+            if inner is not None:
+                return inner.lineno, "loops inside loops are not available in reply templates"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +289,12 @@ def _script(env: ReplySandbox, stem: str, name: str, source: str, guard: Guard,
     except TemplateSyntaxError as exc:
         problem(exc.lineno or 1, 1, "template-syntax", exc.message or "template syntax error",
                 _syntax_hint(exc.message or "", env))
+        return None
+    refused = template_features(tree)
+    if refused is not None:
+        problem(refused[0], 1, "template-feature", refused[1],
+                "reply templates use {{ variables }}, filters, if/else and one for over "
+                "deadlines (docs/scripts.md)")
         return None
     for var in sorted(used - CONTEXT_VARIABLES):
         line, column = _use_of(lines, var)
