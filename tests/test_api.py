@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -151,3 +152,16 @@ def test_rule_hits_are_read_only(default_policy: triage.Policy) -> None:
         decision.explanation[0].rule_id = "other"  # type: ignore[misc]
     with pytest.raises(TypeError):
         decision.explanation[0] = decision.explanation[1]  # type: ignore[index]
+
+
+def test_durable_engine_where_unavailable_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Python 3.13+, or without durable-rules installed, one clear EngineError."""
+    if sys.version_info >= (3, 13):
+        expected = "3.13"
+    else:
+        def missing() -> None:
+            raise ImportError("durable_rules_engine")
+        monkeypatch.setattr("triage.engine.durable._c_engine", missing)
+        expected = "pip install 'triage\\[durable\\]'"
+    with pytest.raises(triage.EngineError, match=expected):
+        triage.load_policy(engine="durable")

@@ -27,6 +27,7 @@ from .decision import (
 from .errors import (
     CalendarError,
     ComplaintError,
+    EngineError,
     FieldIssue,
     PolicyError,
     Problem,
@@ -50,6 +51,7 @@ __all__ = [
     "Deadline",
     "Decision",
     "Demand",
+    "EngineError",
     "Event",
     "Evidence",
     "FieldEvidence",

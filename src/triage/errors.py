@@ -168,6 +168,15 @@ class FieldIssue:
     message: str
 
 
+class EngineError(TriageError):
+    """The chosen engine cannot be used here, or cannot evaluate this policy or complaint
+    (durable-rules: not installed, Python 3.13+, or one of its C core's fixed limits)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
 class ComplaintError(TriageError):
     """A complaint record is invalid: lists every field that is wrong and why."""
 

@@ -13,7 +13,7 @@ from functools import partial
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from .complaint import Complaint, blank_line, parse_complaint
@@ -23,9 +23,17 @@ from .decision import Decision, Explanation, RoleRef, RuleHit
 from .engine.codegen import Fired, Program, compile_program
 from .engine.conditions import field_reader
 from .engine.context import Context
+from .engine.durable import durable_program
 from .engine.keywords import KeywordIndex
 from .engine.stages import CompiledStage, compile_stages, given_request_type
-from .errors import CalendarError, ComplaintError, FieldIssue, Problem, RecordError
+from .errors import (
+    CalendarError,
+    ComplaintError,
+    EngineError,
+    FieldIssue,
+    Problem,
+    RecordError,
+)
 from .guard import Finding
 from .loader import load_files
 from .replies import ReplyWriter
@@ -38,6 +46,8 @@ from .validate import PolicyModel, validate_policy
 DEFAULT_MAX_TEXT_LENGTH = 1_000_000
 
 Record = Complaint | Mapping[str, Any] | str | bytes
+#: The engines that evaluate a policy's rules.
+Engine = Literal["compiled", "durable"]
 
 
 def bundled_policy_path() -> Path:
@@ -49,22 +59,28 @@ def bundled_policy_path() -> Path:
 
 
 def load_policy(path: str | Path | None = None, *,
-                max_text_length: int = DEFAULT_MAX_TEXT_LENGTH) -> Policy:
+                max_text_length: int = DEFAULT_MAX_TEXT_LENGTH,
+                engine: Engine = "compiled") -> Policy:
     """Load, validate and compile a policy: a directory of YAML files, or one file.
 
     ``None`` loads the bundled default policy. Raises ``PolicyError`` listing every
-    problem found, each with file, line, column and a hint.
+    problem found, each with file, line, column and a hint. ``engine="durable"``
+    evaluates the rules on durable-rules instead of the compiled program (a second
+    opinion, much slower; docs/engines.md); ``EngineError`` says why when it cannot.
     """
+    if engine not in ("compiled", "durable"):
+        raise EngineError(f"unknown engine {engine!r}: use 'compiled' or 'durable'")
     root = bundled_policy_path() if path is None else Path(path)
     loaded = load_files(root)
     model = validate_policy(loaded)
-    return Policy(model, root, max_text_length=max_text_length)
+    return Policy(model, root, max_text_length=max_text_length, engine=engine)
 
 
 class Policy:
     """A compiled, immutable policy. Build it with ``load_policy``."""
 
     __slots__ = (
+        "_engine",
         "_escalation",
         "_index",
         "_max_text",
@@ -80,6 +96,7 @@ class Policy:
     )
 
     _model: PolicyModel
+    _engine: Engine
     _word_ids: MappingProxyType[str, int]
     _index: KeywordIndex
     _stages: MappingProxyType[str, CompiledStage]
@@ -93,7 +110,8 @@ class Policy:
     path: Path
 
     def __init__(self, model: PolicyModel, path: Path, *,
-                 max_text_length: int = DEFAULT_MAX_TEXT_LENGTH) -> None:
+                 max_text_length: int = DEFAULT_MAX_TEXT_LENGTH,
+                 engine: Engine = "compiled") -> None:
         words: dict[str, int] = {}
         for stage in model.stages.values():
             for rule in stage.rules:
@@ -110,8 +128,10 @@ class Policy:
         setter(self, "_index", KeywordIndex(list(words), cues, negation.window))
         setter(self, "_stages", MappingProxyType(compile_stages(model, words)))
         ranks = {v: i for i, v in enumerate(model.taxonomy["severity"])}
-        setter(self, "_program", compile_program(
-            [model.stages.get(name) for name in STAGES], ranks, words))
+        in_order = [model.stages.get(name) for name in STAGES]
+        setter(self, "_engine", engine)
+        setter(self, "_program", durable_program(in_order, ranks, words, model.version)
+               if engine == "durable" else compile_program(in_order, ranks, words))
         choices = {name: CalendarChoice(c.field, MappingProxyType(dict(c.cases)), c.default,
                                         field_reader(c.field))
                    for name, c in model.calendar_choices.items()}
@@ -138,6 +158,11 @@ class Policy:
 
     def __repr__(self) -> str:
         return f"<Policy {self.name!r} version={self.version} rules={self.rule_count}>"
+
+    @property
+    def engine(self) -> Engine:
+        """Which engine evaluates the rules: ``compiled`` (default) or ``durable``."""
+        return self._engine
 
     @property
     def version(self) -> str:
@@ -282,6 +307,8 @@ class Policy:
             return RecordError(number, "invalid-record", exc.message, complaint_id, exc.issues)
         except CalendarError as exc:  # a deadline needs a year the calendar has no data for
             return RecordError(number, "deadline-error", exc.message, _guess_id(record), ())
+        except EngineError as exc:  # durable-rules: a fixed limit of its C core
+            return RecordError(number, "engine-limit", exc.message, _guess_id(record), ())
 
     @property
     def stages(self) -> tuple[str, ...]:
