@@ -36,7 +36,6 @@ from datetime import date, datetime
 from typing import Any
 
 from ..conditions import (
-    LIST_FIELDS,
     AllOf,
     AnyOf,
     Condition,
@@ -73,6 +72,7 @@ _ERRORS = {
 }
 
 Json = dict[str, Any]
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
 def _c_engine() -> Any:
@@ -147,9 +147,8 @@ def _key(value: Any) -> str:
     if isinstance(value, str):
         return "s:" + value
     if isinstance(value, datetime):
-        if value.tzinfo is not None and value.utcoffset() is not None:
-            return "t:" + repr(value.timestamp())
-        return "T:" + value.isoformat()
+        kind, seconds = _instant(value)
+        return f"{kind}:{seconds!r}"
     if isinstance(value, date):
         return "d:" + value.isoformat()
     return "r:" + repr(value)
@@ -164,14 +163,18 @@ def _order(value: Any) -> tuple[str, Any] | None:
     if isinstance(value, str):
         return ("s", value)
     if isinstance(value, datetime):
-        if value.tzinfo is not None and value.utcoffset() is not None:
-            return ("t", value.timestamp())
-        return ("T", value.replace(tzinfo=None).toordinal() * 86400.0
-                + value.hour * 3600 + value.minute * 60 + value.second
-                + value.microsecond / 1e6)
+        return _instant(value)
     if isinstance(value, date):
         return ("d", value.toordinal())
     return None
+
+
+def _instant(value: datetime) -> tuple[str, float]:
+    """Seconds since 1970, under ``t`` when the time is aware and ``T`` when it is naive:
+    Python never finds an aware and a naive time equal, nor orders them."""
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return ("t", value.timestamp())
+    return ("T", (value - _NAIVE_EPOCH).total_seconds())
 
 
 # -- conditions ----------------------------------------------------------------------------
@@ -186,40 +189,25 @@ class _Translator:
         self.regex_ids = regex_ids
         self.fields = fields
 
-    def holds(self, cond: Condition) -> Json:
-        if isinstance(cond, AllOf):
-            if not cond.items:
-                return {"$ex": {"tri": 1}}
-            return _and([self.holds(c) for c in cond.items])
-        if isinstance(cond, AnyOf):
-            return _or([self.holds(c) for c in cond.items])
+    def holds(self, cond: Condition, *, negate: bool = False) -> Json:
+        """The condition that holds exactly when ``cond`` does (does not, with ``negate``):
+        ``not`` is pushed down to the leaves, turning ``all`` into ``any`` and back."""
         if isinstance(cond, NotOf):
-            return self.fails(cond.item)
+            return self.holds(cond.item, negate=not negate)
+        if isinstance(cond, AllOf | AnyOf):
+            if not cond.items:  # all() holds, any() does not
+                always = isinstance(cond, AllOf) != negate
+                return {"$ex" if always else "$nex": {"tri": 1}}
+            parts = [self.holds(c, negate=negate) for c in cond.items]
+            return _and(parts) if isinstance(cond, AllOf) != negate else _or(parts)
         if isinstance(cond, TextTest):
-            return self._text(cond, negate=False)
+            return self._text(cond, negate=negate)
         if isinstance(cond, RegexTest):
-            return _any_of("rx", [self.regex_ids[cond.pattern]])
+            return (_none_of if negate else _any_of)("rx", [self.regex_ids[cond.pattern]])
         if isinstance(cond, OutputTest):
-            return _any_of(_output_property(cond.name), list(cond.values))
-        return self._field(cond, negate=False)
-
-    def fails(self, cond: Condition) -> Json:
-        """The condition that holds exactly when ``cond`` does not."""
-        if isinstance(cond, AllOf):
-            if not cond.items:
-                return {"$nex": {"tri": 1}}
-            return _or([self.fails(c) for c in cond.items])
-        if isinstance(cond, AnyOf):
-            return _and([self.fails(c) for c in cond.items])
-        if isinstance(cond, NotOf):
-            return self.holds(cond.item)
-        if isinstance(cond, TextTest):
-            return self._text(cond, negate=True)
-        if isinstance(cond, RegexTest):
-            return _none_of("rx", [self.regex_ids[cond.pattern]])
-        if isinstance(cond, OutputTest):
-            return _none_of(_output_property(cond.name), list(cond.values))
-        return self._field(cond, negate=True)
+            return (_none_of if negate else _any_of)(_output_property(cond.name),
+                                                     list(cond.values))
+        return self._field(cond, negate=negate)
 
     def _text(self, cond: TextTest, *, negate: bool) -> Json:
         prop = "p" if cond.negation else "a"
@@ -248,22 +236,24 @@ class _Translator:
             keys = [_key(v) for v in (value if op in ("in", "not_in") else (value,))]
             positive = op in ("eq", "in")
             return (_any_of if positive != negate else _none_of)(prefix + "e", keys)
-        low, high = (value if op == "between" else (value, value))
-        order = _order(low)
-        if order is None or cond.path in LIST_FIELDS:
-            return {"$nex": {"tri": 1}} if not negate else {"$ex": {"tri": 1}}
-        prop = prefix + order[0]
-        bounds = {"gt": [("$gt", low)], "gte": [("$gte", low)], "lt": [("$lt", low)],
-                  "lte": [("$lte", low)], "between": [("$gte", low), ("$lte", high)]}[op]
-        tests = [{operator: {prop: _order(bound)[1]}} for operator, bound in bounds  # type: ignore[index]
-                 ]
+        bounds = [("$gte", value[0]), ("$lte", value[1])] if op == "between" else [
+            ("$" + op, value)]
+        kinds: set[str] = set()
+        tests: list[tuple[str, Any]] = []
+        for operator, bound in bounds:
+            order = _order(bound)
+            kinds.add(order[0] if order is not None else "")
+            tests.append((operator, order[1] if order is not None else None))
+        if len(kinds) != 1 or "" in kinds:  # nothing compares with such bounds: never holds
+            return {"$ex" if negate else "$nex": {"tri": 1}}
+        prop = prefix + kinds.pop()
         if not negate:
-            return _and(tests)
-        opposite = {"$gt": "$lte", "$gte": "$lt", "$lt": "$gte", "$lte": "$gt"}
-        flipped = [{opposite[next(iter(t))]: next(iter(t.values()))} for t in tests]
-        return _or([{"$nex": {prop: 1}}, *flipped])
+            return _and([{operator: {prop: bound}} for operator, bound in tests])
+        return _or([{"$nex": {prop: 1}},
+                    *({_OPPOSITE[operator]: {prop: bound}} for operator, bound in tests)])
 
 
+_OPPOSITE = {"$gt": "$lte", "$gte": "$lt", "$lt": "$gte", "$lte": "$gt"}
 _OUTPUTS = ("request_type", "category", "subcategory", "severity", "handling")
 
 
@@ -279,20 +269,22 @@ def _or(items: list[Json]) -> Json:
     return items[0] if len(items) == 1 else {"$or": items}
 
 
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[i:i + VALUES_PER_TEST] for i in range(0, len(values), VALUES_PER_TEST)]
+
+
 def _any_of(prop: str, values: Sequence[Any]) -> Json:
     """Some member of the array ``prop`` is one of ``values``."""
-    chunks = [values[i:i + VALUES_PER_TEST] for i in range(0, len(values), VALUES_PER_TEST)]
     return _or([{"$iany": {prop: _or([{"$eq": {"$i": v}} for v in chunk])}}
-                for chunk in chunks])
+                for chunk in _chunks(values)])
 
 
 def _none_of(prop: str, values: Sequence[Any]) -> Json:
     """No member of the array ``prop`` is one of ``values``. Every array holds a sentinel
     (``SENTINEL_ID``, ``SENTINEL_KEY``) besides its members, as ``$iall`` never holds on
     an empty one: so this is one test, not an ``$or`` with "missing"."""
-    chunks = [values[i:i + VALUES_PER_TEST] for i in range(0, len(values), VALUES_PER_TEST)]
     return _and([{"$iall": {prop: _and([{"$neq": {"$i": v}} for v in chunk])}}
-                 for chunk in chunks])
+                 for chunk in _chunks(values)])
 
 
 def _size(cond: Json) -> tuple[int, int]:
