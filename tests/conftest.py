@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 import triage
 
@@ -29,6 +31,20 @@ def write_policy(directory: Path, files: dict[str, str]) -> Path:
         (directory / name).parent.mkdir(parents=True, exist_ok=True)
         (directory / name).write_text(text, encoding="utf-8")
     return directory
+
+
+def rule_lines(rules: list[dict[str, Any]]) -> str:
+    """``rules`` as YAML list items, indented to sit under a stage's ``rules:`` in the
+    layout of ``fixtures/minimal``."""
+    text = yaml.safe_dump(rules, allow_unicode=True)
+    return "".join("      " + line + "\n" for line in text.splitlines())
+
+
+def prepend_rules(policy_text: str, stage: str, rules: list[dict[str, Any]]) -> str:
+    """``policy_text`` with ``rules`` first under ``stages: {<stage>: {rules: ...}}``."""
+    start = policy_text.index(f"\n  {stage}:\n")
+    at = policy_text.index("    rules:\n", start) + len("    rules:\n")
+    return policy_text[:at] + rule_lines(rules) + policy_text[at:]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

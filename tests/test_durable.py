@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +22,7 @@ import triage
 from triage.engine.durable import _c_engine, durable_available
 from triage.testing import complaints
 
-from .conftest import FIXTURES, scale
+from .conftest import FIXTURES, prepend_rules, rule_lines, scale
 
 WHY_NOT = durable_available()
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"durable engine: {WHY_NOT}")
@@ -126,20 +125,19 @@ records = st.fixed_dictionaries({
 def random_policy(flag_rules: list[dict[str, Any]], category_rules: list[dict[str, Any]],
                   folder: Path) -> Path:
     """The minimal policy with the random conditions as flags and category rules."""
-    flags = yaml.safe_dump([{"id": f"f.{i}", "when": c, "set": {"flags": ["safety"]}}
-                            for i, c in enumerate(flag_rules)], allow_unicode=True)
-    cats = yaml.safe_dump([{"id": f"c.{i}", "priority": i % 3, "when": c,
-                            "set": {"category": ["service", "product_quality"][i % 2]}}
-                           for i, c in enumerate(category_rules)], allow_unicode=True)
+    flags = rule_lines([{"id": f"f.{i}", "when": c, "set": {"flags": ["safety"]}}
+                        for i, c in enumerate(flag_rules)])
+    cats = rule_lines([{"id": f"c.{i}", "priority": i % 3, "when": c,
+                        "set": {"category": ["service", "product_quality"][i % 2]}}
+                       for i, c in enumerate(category_rules)])
     text = MINIMAL.replace("""      - id: fl.safety
         when: {text: [$danger]}
         set: {flags: [safety]}
-""", "".join("      " + line + "\n" for line in flags.splitlines())).replace(
-        """      - id: cat.leak
+""", flags).replace("""      - id: cat.leak
         priority: 20
         when: {text: [$leak]}
         set: {category: product_quality}
-""", "".join("      " + line + "\n" for line in cats.splitlines()))
+""", cats)
     (folder / "policy.yaml").write_text(text, encoding="utf-8")
     return folder
 
@@ -209,12 +207,9 @@ def test_keywords_that_durable_regex_misses_are_still_found(tmp_path: Path) -> N
 def test_a_rule_too_wide_for_one_ruleset_is_refused_at_load_by_name(tmp_path: Path) -> None:
     """A rule whose 'any' lists multiply into more tests than the engine's stack holds."""
     many = [{"field": "attributes.a", "eq": i} for i in range(9)]
-    rule = yaml.safe_dump([{"id": "cat.wide", "priority": 30,
-                            "when": {"all": [{"any": many}, {"any": many}]},
-                            "set": {"category": "service"}}], allow_unicode=True)
-    text = MINIMAL.replace("  category:\n    default: other\n    rules:\n",
-                           "  category:\n    default: other\n    rules:\n" + "".join(
-                               "      " + line + "\n" for line in rule.splitlines()))
+    text = prepend_rules(MINIMAL, "category", [{
+        "id": "cat.wide", "priority": 30, "when": {"all": [{"any": many}, {"any": many}]},
+        "set": {"category": "service"}}])
     (tmp_path / "policy.yaml").write_text(text, encoding="utf-8")
     assert triage.load_policy(tmp_path).rule_count > 0  # the compiled engine takes it
     with pytest.raises(triage.EngineError, match=r"cat\.wide .*MAX_STACK_SIZE"):
@@ -224,11 +219,9 @@ def test_a_rule_too_wide_for_one_ruleset_is_refused_at_load_by_name(tmp_path: Pa
 def test_too_many_fields_for_one_fact_is_refused_at_load(tmp_path: Path) -> None:
     """A fact holds at most 252 properties: a policy testing 45 fields cannot be run."""
     tests = [{"field": f"attributes.a{i}", "exists": True} for i in range(45)]
-    rule = yaml.safe_dump([{"id": f"cat.f{i}", "priority": 30 + i, "when": t,
-                            "set": {"category": "service"}} for i, t in enumerate(tests)])
-    text = MINIMAL.replace("  category:\n    default: other\n    rules:\n",
-                           "  category:\n    default: other\n    rules:\n" + "".join(
-                               "      " + line + "\n" for line in rule.splitlines()))
+    text = prepend_rules(MINIMAL, "category", [
+        {"id": f"cat.f{i}", "priority": 30 + i, "when": t, "set": {"category": "service"}}
+        for i, t in enumerate(tests)])
     (tmp_path / "policy.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(triage.EngineError, match="252 properties"):
         triage.load_policy(tmp_path, engine="durable")
@@ -239,12 +232,9 @@ def test_a_complaint_matching_seventy_rules_is_decided(tmp_path: Path) -> None:
     can take): the rules are spread over rulesets, so it is decided, and the next
     complaint sees none of its matches."""
     vocabulary = [f"词{i:02d}" for i in range(70)]
-    rules = yaml.safe_dump([{"id": f"fl.w{i}", "when": {"text": [w]},
-                             "set": {"flags": ["recurrence"]}}
-                            for i, w in enumerate(vocabulary)], allow_unicode=True)
-    text = MINIMAL.replace("  flags:\n    default: []\n    rules:\n",
-                           "  flags:\n    default: []\n    rules:\n" + "".join(
-                               "      " + line + "\n" for line in rules.splitlines()))
+    text = prepend_rules(MINIMAL, "flags", [
+        {"id": f"fl.w{i}", "when": {"text": [w]}, "set": {"flags": ["recurrence"]}}
+        for i, w in enumerate(vocabulary)])
     (tmp_path / "policy.yaml").write_text(text, encoding="utf-8")
     compiled = triage.load_policy(tmp_path)
     durable = triage.load_policy(tmp_path, engine="durable")

@@ -11,14 +11,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import triage
 from triage.implication import exclusive, implies
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, rule_lines
 
 MINIMAL = (FIXTURES / "minimal" / "policy.yaml").read_text(encoding="utf-8").replace(
     "  flags: {safety: 安全隐患, recurrence: 重复发生}",
@@ -64,16 +63,15 @@ COMPLAINTS = [
 
 
 def two_rule_policy(first: dict[str, Any], second: dict[str, Any]) -> triage.Policy:
-    rules = yaml.safe_dump([
-        {"id": "f.a", "when": first, "set": {"flags": ["a"]}},
-        {"id": "f.b", "when": second, "set": {"flags": ["b"]}}], allow_unicode=True)
+    rules = rule_lines([{"id": "f.a", "when": first, "set": {"flags": ["a"]}},
+                        {"id": "f.b", "when": second, "set": {"flags": ["b"]}}])
     text = MINIMAL.replace("""      - id: fl.safety
         when: {text: [$danger]}
         set: {flags: [safety]}
       - id: fl.again
         when: {text: [又, 再次]}
         set: {flags: recurrence}
-""", "".join("      " + line + "\n" for line in rules.splitlines()))
+""", rules)
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "policy.yaml").write_text(text, encoding="utf-8")
         return triage.load_policy(Path(folder))

@@ -20,7 +20,7 @@ from triage.cli import main
 from triage.schema import policy_json_schema
 from triage.store import PolicyStore
 
-from .conftest import FIXTURES, scale, write_policy
+from .conftest import FIXTURES, prepend_rules, scale, write_policy
 
 MINIMAL = (FIXTURES / "minimal" / "policy.yaml").read_text(encoding="utf-8")
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -265,10 +265,8 @@ EVIL_PATTERNS = ["(a+)+$", "(x|x)*y", "(a|aa)*b", "(a*)*b", "((a+)+)+c", "(.*a){
 def test_evil_regex_on_a_megabyte_finishes(tmp_path: Path, pattern: str) -> None:
     """Classic catastrophic-backtracking patterns on 1,000,000 characters: RE2 runs them in
     linear time, so each is decided (the whole parametrised test takes seconds)."""
-    rule = (f"      - id: cat.evil\n        priority: 30\n        when: {{regex: '{pattern}'}}\n"
-            "        set: {category: service}\n")
-    text = MINIMAL.replace("  category:\n    default: other\n    rules:\n",
-                           "  category:\n    default: other\n    rules:\n" + rule)
+    text = prepend_rules(MINIMAL, "category", [{"id": "cat.evil", "priority": 30, "when": {
+        "regex": pattern}, "set": {"category": "service"}}])
     policy = triage.load_policy(write_policy(tmp_path, {"policy.yaml": text}))
     for body in ("a" * 999_999 + "!", "x" * 999_999 + "!"):
         assert policy.triage({"id": "e", "channel": "web", "text": body}).category == "other"
