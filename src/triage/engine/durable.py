@@ -64,6 +64,8 @@ VALUES_PER_TEST = 400
 #: to no field key, flag or output value (``KEY``).
 SENTINEL_ID, SENTINEL_KEY = -1, ""
 _NOT_HANDLED, _OBSERVED = 1, 2
+#: How often a ruleset's creation is tried (see ``_Ruleset``).
+CREATE_ATTEMPTS = 3
 _ERRORS = {
     "303": f"the complaint matches more than {MAX_ALPHA_MATCHES} conditions of one ruleset "
            "(durable-rules' MAX_STACK_SIZE)",
@@ -311,14 +313,19 @@ class _Ruleset:
 
     def __init__(self, engine: Any, name: str, rules: Mapping[str, Json]) -> None:
         self._engine = engine
-        body = {rule: {"all": [{"m": cond}]} for rule, cond in rules.items()}
-        try:
-            self.handle = engine.create_ruleset(name, json.dumps(body, ensure_ascii=False))
-        except engine.error as exc:
-            raise EngineError(
-                f"durable-rules could not create a ruleset ({exc}); it refuses new rulesets "
-                "once a process has loaded large policies many times (about 25 to 55 loads "
-                "of the default policy): load durable policies once, or restart") from None
+        text = json.dumps({rule: {"all": [{"m": cond}]} for rule, cond in rules.items()},
+                          ensure_ascii=False)
+        # Now and then (about once in 360 rulesets the size of the default policy's)
+        # durable-rules refuses a valid ruleset with error 102 and takes the very same one
+        # when asked again; the cause in its C core was not found.
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                self.handle = engine.create_ruleset(f"{name}-{attempt}", text)
+                return
+            except engine.error as exc:
+                failure = exc
+        raise EngineError(f"durable-rules could not create a ruleset in {CREATE_ATTEMPTS} "
+                          f"attempts ({failure})")
 
     def fired(self, fact_json: str) -> set[str]:
         engine = self._engine
