@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import triage
+from triage.calendar import BusinessCalendar
+from triage.deadlines import Deadline, DeadlinePlanner, DeadlineSpec
+from triage.durations import Duration
 from triage.errors import CalendarError
 
 from .conftest import FIXTURES, write_policy
@@ -268,3 +272,48 @@ def test_select_must_name_calendars_with_hours_and_nothing_else(tmp_path: Path) 
     found = {(p.line, p.code) for p in caught.value.problems}
     assert (4, "conflict") in found
     assert (5, "undefined-calendar") in found
+
+
+@pytest.mark.parametrize("text", ["整批电容耐压不合格，已经停线", "发动机异响，修了三次还没修好"])
+def test_receipt_zone_does_not_change_deadlines(default_policy: triage.Policy,
+                                                 text: str) -> None:
+    """One receipt instant written with +08:00, in UTC or as a Shanghai time: the same
+    deadlines, derivations and warnings (the planner reads the receipt in the zone once)."""
+    results = []
+    for received in ("2026-12-30T17:20:00.5+08:00", "2026-12-30T09:20:00.5Z",
+                     datetime(2026, 12, 30, 17, 20, 0, 500_000, tzinfo=SH)):
+        for domain in ("manufacturing", "auto_dealer"):
+            decision = default_policy.triage(record(text, received,  # type: ignore[arg-type]
+                                                    product={"domain": domain}))
+            results.append((domain, [d.to_dict() for d in decision.deadlines],
+                            decision.warnings))
+    assert results[:2] == results[2:4] == results[4:]
+    assert all(deadlines for _, deadlines, _ in results)
+
+
+def test_planner_merges_orders_and_builds_plain_deadlines() -> None:
+    """Strongest rule per milestone, anchors after the others, taxonomy order then the
+    unlisted milestones by name; the deadlines are ordinary frozen values."""
+    office = BusinessCalendar("office")
+    planner = DeadlinePlanner({"office": office}, {}, "office",
+                              {"resolution": "处理完毕", "first_contact": "首次联系"}, {})
+
+    def spec(milestone: str, text: str, after: str | None = None) -> DeadlineSpec:
+        return DeadlineSpec(milestone, Duration.parse(text), text, after=after)
+
+    specs = [("r1", [spec("zeta", "1wd"), spec("alpha", "1d", after="resolution")]),
+             ("r2", [spec("resolution", "2wd"), spec("zeta", "3wd")]),
+             ("default", [spec("first_contact", "2wh"), spec("resolution", "5wd"),
+                          spec("omega", "1d", after="missing")])]
+    deadlines, warnings = planner.plan(specs, None, datetime(2026, 11, 20, 17, tzinfo=SH))
+    assert [(d.milestone, d.rule_id) for d in deadlines] == [
+        ("resolution", "r2"), ("first_contact", "default"), ("alpha", "r1"), ("zeta", "r1")]
+    assert [d.due for d in deadlines] == [
+        datetime(2026, 11, 24, 18, tzinfo=SH), datetime(2026, 11, 23, 10, tzinfo=SH),
+        datetime(2026, 11, 26, tzinfo=SH), datetime(2026, 11, 23, 18, tzinfo=SH)]
+    assert warnings == ("omega应在missing之后计算，但本投诉没有missing期限，未能计算",)
+    first = deadlines[0]
+    assert first == Deadline(*(getattr(first, f.name) for f in fields(Deadline)))
+    assert replace(first, label="x").label == "x" and "resolution" in repr(first)
+    with pytest.raises(AttributeError):
+        first.due = first.due  # type: ignore[misc]

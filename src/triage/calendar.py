@@ -3,8 +3,10 @@
 A ``BusinessCalendar`` is compiled once from plain data (what a policy file says) and
 never changes: weekly working hours (split shifts, up to 24:00), Chinese statutory
 holidays and make-up working days (调休) from ``chinese_calendar``, and the policy's own
-holidays, make-up days and half days. Lookups are a dict access per date, so deadline
-arithmetic (``triage.durations``) stays fast; nothing is cached after construction.
+holidays, make-up days and half days. Lookups are a dict access per date; in a zone
+without daylight saving the calendar also lays its working intervals end to end in an
+immutable table (``_Table``), so adding working time or days is a bisection rather than
+a walk day by day. Nothing is cached after construction.
 
 Instants are handled as integer microseconds since 1970-01-01 UTC ("epoch
 microseconds"), which makes business time exact and daylight-saving changes correct:
@@ -14,10 +16,12 @@ an hour of work is an hour of real time, even on the night the clocks go forward
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import accumulate, compress
 from types import MappingProxyType
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,11 +47,17 @@ ROUND_THE_CLOCK: Mapping[str, tuple[str, ...]] = MappingProxyType({"daily": ("00
 FIXED_CHECK_YEARS = range(2000, 2101)
 #: Longest run of days a search for working time may cover before giving up.
 MAX_SCAN_DAYS = 3700
+#: Longest span (start date to due date) the table answers; longer ones are walked, so
+#: that a search which would give up still does.
+_TABLE_SPAN = MAX_SCAN_DAYS - 10
 
 BeyondData = Literal["error", "assume_weekends"]
 DayKind = Literal["workday", "weekend", "day_off", "holiday", "makeup", "half_day"]
 
 _EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal()
+#: Ordinals of the first and last date of ``FIXED_CHECK_YEARS``.
+_FIXED_LO = date(FIXED_CHECK_YEARS.start, 1, 1).toordinal()
+_FIXED_HI = date(FIXED_CHECK_YEARS.stop, 1, 1).toordinal() - 1
 _MIDNIGHT = time(0)
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~]\s*(\d{1,2}):(\d{2})\s*$")
@@ -66,6 +76,7 @@ def _chinese_data() -> tuple[Mapping[int, str], Mapping[int, str], frozenset[int
 
 #: ``chinese_calendar``'s statutory holidays and make-up days (read once, never changed).
 CN_HOLIDAYS, CN_WORKDAYS, CN_YEARS = _chinese_data()
+_CN_WORKDAY_NAMES = frozenset(CN_WORKDAYS.values())
 
 
 def _hhmm(minute: int) -> str:
@@ -152,10 +163,13 @@ class DayPlan:
     name: str | None = None
     #: ``hours`` in microseconds after local midnight, for the arithmetic.
     wall: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
+    #: Working microseconds in the day (wall-clock), for the calendar's table.
+    work: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         wall = tuple((i.start * US_PER_MINUTE, i.end * US_PER_MINUTE) for i in self.hours)
         object.__setattr__(self, "wall", wall)
+        object.__setattr__(self, "work", sum(e - s for s, e in wall))
 
     @property
     def is_working(self) -> bool:
@@ -167,6 +181,17 @@ class DayPlan:
         if self.kind == "holiday" and self.name:
             return f"{self.name}假期"
         return _LABELS[self.kind]
+
+
+def _cn_holiday_plans() -> Mapping[int, DayPlan]:
+    """``chinese_calendar``'s holidays as day plans by date ordinal, one plan per holiday."""
+    plans = {hname: DayPlan("holiday", (), hname) for hname in set(CN_HOLIDAYS.values())}
+    return MappingProxyType({o: plans[hname] for o, hname in CN_HOLIDAYS.items()})
+
+
+#: The holidays' plans are the same in every calendar: built once and shared, as a plan
+#: never changes.
+_CN_HOLIDAY_PLANS = _cn_holiday_plans()
 
 
 class BusinessCalendar:
@@ -188,9 +213,9 @@ class BusinessCalendar:
     uses the weekly hours alone and warns (``"assume_weekends"``).
     """
 
-    __slots__ = ("_fixed", "_fixed_hi", "_fixed_lo", "_known", "_known_hi", "_known_lo",
-                 "_overrides", "_weekly", "beyond_data", "chinese_holidays", "makeup_hours",
-                 "name", "tz")
+    __slots__ = ("_epoch", "_fixed", "_known", "_known_hi", "_known_lo", "_overrides",
+                 "_table", "_weekly", "beyond_data", "chinese_holidays", "makeup_hours", "name",
+                 "tz")
 
     name: str
     tz: ZoneInfo
@@ -203,8 +228,8 @@ class BusinessCalendar:
     _known_lo: int
     _known_hi: int
     _fixed: int | None
-    _fixed_lo: int
-    _fixed_hi: int
+    _table: _Table | None
+    _epoch: datetime
 
     def __init__(
         self,
@@ -245,11 +270,9 @@ class BusinessCalendar:
 
         overrides: dict[int, DayPlan] = {}
         if chinese_holidays:
-            plans: dict[tuple[str, str], DayPlan] = {}
-            for o, hname in CN_HOLIDAYS.items():
-                overrides[o] = plans.setdefault(("h", hname), DayPlan("holiday", (), hname))
-            for o, hname in CN_WORKDAYS.items():
-                overrides[o] = plans.setdefault(("w", hname), DayPlan("makeup", makeup, hname))
+            overrides.update(_CN_HOLIDAY_PLANS)
+            plans = {hname: DayPlan("makeup", makeup, hname) for hname in _CN_WORKDAY_NAMES}
+            overrides.update({o: plans[hname] for o, hname in CN_WORKDAYS.items()})
         named: dict[date, str | None] = (
             dict(holidays) if isinstance(holidays, Mapping) else dict.fromkeys(holidays)
         )
@@ -286,9 +309,10 @@ class BusinessCalendar:
         lo, hi = _known_block(known)
         setter(self, "_known_lo", lo)
         setter(self, "_known_hi", hi)
-        setter(self, "_fixed", _fixed_offset(tz))
-        setter(self, "_fixed_lo", date(FIXED_CHECK_YEARS.start, 1, 1).toordinal())
-        setter(self, "_fixed_hi", date(FIXED_CHECK_YEARS.stop, 1, 1).toordinal() - 1)
+        setter(self, "_fixed", fixed := _fixed_offset(tz))
+        setter(self, "_epoch", datetime(1970, 1, 1, tzinfo=tz))
+        setter(self, "_table", None if fixed is None else
+               _Table.build(weekly, overrides, fixed, _FIXED_LO, _FIXED_HI))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("BusinessCalendar is immutable; build a new one to change it")
@@ -352,6 +376,12 @@ class BusinessCalendar:
 
     def to_epoch(self, moment: datetime) -> tuple[int, int]:
         """Epoch microseconds of ``moment`` and the ordinal of its local date."""
+        if moment.tzinfo is self.tz and self._fixed is not None:
+            # same zone: the difference of wall times, no offset looked up
+            d = moment - self._epoch
+            o = d.days + _EPOCH_ORDINAL
+            if _FIXED_LO <= o <= _FIXED_HI:
+                return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds - self._fixed, o
         local = moment.replace(tzinfo=self.tz) if moment.tzinfo is None else moment.astimezone(
             self.tz)
         o = local.toordinal()
@@ -369,7 +399,7 @@ class BusinessCalendar:
 
     def midnight(self, ordinal: int) -> datetime:
         """Local 00:00 of the date with this ordinal, as an aware datetime."""
-        if self._fixed is not None and self._fixed_lo <= ordinal <= self._fixed_hi:
+        if self._fixed is not None and _FIXED_LO <= ordinal <= _FIXED_HI:
             base = (ordinal - _EPOCH_ORDINAL) * US_PER_DAY - self._fixed
             return datetime.fromtimestamp(base // 1_000_000, self.tz)
         return datetime.combine(date.fromordinal(ordinal), _MIDNIGHT, self.tz)
@@ -396,7 +426,7 @@ class BusinessCalendar:
             return 0, wall
         base = (ordinal - _EPOCH_ORDINAL) * US_PER_DAY
         fixed = self._fixed
-        if fixed is not None and self._fixed_lo <= ordinal <= self._fixed_hi:
+        if fixed is not None and _FIXED_LO <= ordinal <= _FIXED_HI:
             return base - fixed, wall
         first = self._offset_us(ordinal, wall[0][0])
         if first == self._offset_us(ordinal, wall[-1][1]):
@@ -440,6 +470,37 @@ class BusinessCalendar:
                     total += hi - lo
         return total
 
+    def add_working_time(self, us: int, ordinal: int, need: int) -> tuple[int, int] | None:
+        """The instant ``need`` (> 0) microseconds of working time after ``us`` (on local
+        date ``ordinal``), and the local date whose hours it ends, from the table; ``None``
+        when the table cannot answer (a zone with daylight saving, a date outside the years
+        of fixed offset, a very long span): the caller then walks, as ``durations`` does."""
+        table = self._table
+        if table is None or not _FIXED_LO <= ordinal <= _FIXED_HI:
+            return None
+        day = ordinal - _EPOCH_ORDINAL
+        fixed = table.offset
+        end, last = table.add_time(day, us + fixed - day * US_PER_DAY, need)
+        last += _EPOCH_ORDINAL
+        if last > _FIXED_HI or last - ordinal > _TABLE_SPAN:
+            return None
+        return end - fixed, last
+
+    def add_working_days(self, us: int, ordinal: int, days: int) -> tuple[int, int] | None:
+        """The end of working hours of the ``days``-th working day after the one of the
+        next working moment from ``us`` (on local date ``ordinal``), and its local date;
+        ``None`` when the table cannot answer (see ``add_working_time``)."""
+        table = self._table
+        if table is None or not _FIXED_LO <= ordinal <= _FIXED_HI:
+            return None
+        day = ordinal - _EPOCH_ORDINAL
+        fixed = table.offset
+        end, last = table.add_days(day, us + fixed - day * US_PER_DAY, days)
+        last += _EPOCH_ORDINAL
+        if last > _FIXED_HI or last - ordinal > _TABLE_SPAN:
+            return None
+        return end - fixed, last
+
     # -- public conveniences -----------------------------------------------------------
 
     def is_working_time(self, moment: datetime) -> bool:
@@ -468,6 +529,133 @@ class BusinessCalendar:
             a, oa, b, ob, sign = b, ob, a, oa, -1
         self.check_years(oa, ob)
         return timedelta(microseconds=sign * self.working_us(a, b, oa, ob))
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Running totals of working time and working days, day by day, for a calendar with a
+    fixed UTC offset: adding working time is then a bisection and adding working days an
+    index, instead of a walk day by day.
+
+    Positions are local wall-clock microseconds since 1970-01-01 00:00 (epoch microseconds
+    plus the offset), days are counted from 1970-01-01. The table holds every day with an
+    override between two dates (the years of fixed offset) and a plain week on each side.
+    Days outside it follow the weekly hours too, so a day outside is moved by whole weeks
+    into the table's first or last week, and the totals by whole weeks' worth.
+    """
+
+    #: The calendar's UTC offset in microseconds.
+    offset: int
+    #: Days from 1970-01-01 to the table's first day.
+    day0: int
+    #: Each day's plan.
+    plans: tuple[DayPlan, ...]
+    #: Working microseconds before each day; one more entry, the table's total.
+    cum: tuple[int, ...]
+    #: Working days before each day; one more entry, the table's total.
+    wdb: tuple[int, ...]
+    #: Each working day (its index in the table).
+    wdays: tuple[int, ...]
+    #: Working microseconds and working days in any 7 plain days.
+    week_work: int
+    week_days: int
+
+    @classmethod
+    def build(cls, weekly: Sequence[DayPlan], overrides: Mapping[int, DayPlan], offset: int,
+              lo: int, hi: int) -> _Table:
+        """The table of a calendar whose dates ``lo``..``hi`` (ordinals) have UTC offset
+        ``offset``; overrides outside those dates are left out, as no answer there is taken
+        from the table. Built from list repetition and running sums (no loop per day), so
+        a span of decades stays cheap."""
+        inside = {o: plan for o, plan in overrides.items() if lo <= o <= hi}
+        first_day = (min(inside) if inside else lo) - 7
+        n = (max(inside) if inside else lo) + 8 - first_day
+        # the weekly pattern repeated, then the overrides written over it
+        week = [weekly[(first_day - 1 + i) % 7] for i in range(7)] * (n // 7 + 1)
+        plans = week[:n]
+        works = [plan.work for plan in plans[:7]] * (n // 7 + 1)
+        del works[n:]
+        for o, plan in inside.items():
+            plans[o - first_day] = plan
+            works[o - first_day] = plan.work
+        cum = tuple(accumulate(works, initial=0))
+        wdb = tuple(accumulate(map(bool, works), initial=0))
+        return cls(
+            offset=offset, day0=first_day - _EPOCH_ORDINAL, plans=tuple(plans), cum=cum,
+            wdb=wdb, wdays=tuple(compress(range(n), works)),
+            week_work=cum[-1] - cum[-8], week_days=wdb[-1] - wdb[-8],
+        )
+
+    def add_time(self, day: int, at: int, need: int) -> tuple[int, int]:
+        """The earliest position with ``need`` (> 0) working microseconds since ``at``
+        microseconds into day ``day``, and its day (the one whose hours it ends)."""
+        i = day - self.day0
+        n = len(self.plans)
+        q = 0  # whole weeks to move day into the table
+        if not 0 <= i < n:
+            q = (i - n) // 7 + 1 if i >= n else -((-i - 1) // 7 + 1)
+            i -= 7 * q
+        cum = self.cum
+        x = cum[i] + need  # working time from the table's start to the answer
+        for s, e in self.plans[i].wall:
+            if at <= s:
+                break
+            x += (e if at > e else at) - s
+        total = cum[n]
+        if not q and x <= total:  # the usual case
+            j = i
+            if need < self.week_work:  # a few days on
+                while cum[j + 1] < x:
+                    j += 1
+            else:
+                j = bisect_left(cum, x, i + 1) - 1
+            weeks = 0
+        else:
+            x += q * self.week_work
+            if x > total:  # after the table: come back by whole weeks
+                weeks = (x - total - 1) // self.week_work + 1
+                x -= weeks * self.week_work
+                j = bisect_left(cum, x, n - 6, n) - 1
+            elif x <= 0:  # before the table: go forward by whole weeks
+                weeks = -(-x // self.week_work + 1)
+                x -= weeks * self.week_work
+                j = bisect_left(cum, x, 1, 7) - 1
+            else:
+                weeks = 0
+                j = bisect_left(cum, x, 1, n) - 1
+        left = x - cum[j]  # cum[j] < x <= cum[j + 1]: the answer is on day j
+        for s, e in self.plans[j].wall:
+            if left <= e - s:
+                found = self.day0 + j + 7 * weeks
+                return found * US_PER_DAY + s + left, found
+            left -= e - s
+        raise AssertionError("the day's working time holds the rest")  # see cum[j] above
+
+    def add_days(self, day: int, at: int, days: int) -> tuple[int, int]:
+        """The end of working hours of the ``days``-th working day after the day of the
+        next working moment from ``at`` microseconds into day ``day``, and that day."""
+        i = day - self.day0
+        n = len(self.plans)
+        q = 0  # whole weeks to move day into the table
+        if not 0 <= i < n:
+            q = (i - n) // 7 + 1 if i >= n else -((-i - 1) // 7 + 1)
+            i -= 7 * q
+        wall = self.plans[i].wall
+        # working days before the day of the answer, counted from the table's start
+        g = (self.wdb[i] if wall and at < wall[-1][1] else self.wdb[i + 1]) + days
+        wdays = self.wdays
+        m = len(wdays)
+        weeks = 0
+        if q or g >= m:
+            g += q * self.week_days
+            if g >= m:  # after the table: come back by whole weeks
+                weeks = (g - m) // self.week_days + 1
+            elif g < 0:  # before the table: go forward by whole weeks
+                weeks = -((-g - 1) // self.week_days + 1)
+            g -= weeks * self.week_days
+        j = wdays[g]
+        found = self.day0 + j + 7 * weeks
+        return found * US_PER_DAY + self.plans[j].wall[-1][1], found
 
 
 def _weekly_hours(

@@ -90,20 +90,53 @@ class Deadline:
         }
 
 
+#: Deadline's slot setters: filling the slots directly builds the same object as the frozen
+#: ``__init__`` in half the time (that one sets each field through ``object.__setattr__``).
+_SET_DEADLINE = tuple(Deadline.__dict__[name].__set__ for name in (
+    "milestone", "label", "due", "calendar", "calendar_label", "within", "after", "rule_id",
+    "warnings", "derivation"))
+_new_object = object.__new__
+
+
+def _new_deadline(milestone: str, label: str, due: datetime, calendar: str,
+                  calendar_label: str, within: str, after: str | None, rule_id: str,
+                  warnings: tuple[str, ...], derivation: DueTime) -> Deadline:
+    """``Deadline(milestone, label, ...)``, built faster (see ``_SET_DEADLINE``)."""
+    made: Deadline = _new_object(Deadline)
+    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 = _SET_DEADLINE
+    s0(made, milestone)
+    s1(made, label)
+    s2(made, due)
+    s3(made, calendar)
+    s4(made, calendar_label)
+    s5(made, within)
+    s6(made, after)
+    s7(made, rule_id)
+    s8(made, warnings)
+    s9(made, derivation)
+    return made
+
+
 class DeadlinePlanner:
     """Compiled once per policy: merges the milestones a complaint's rules set and times them."""
 
-    __slots__ = ("_calendar_labels", "_calendars", "_choices", "_default", "_labels", "_order")
+    __slots__ = ("_by_name", "_calendar_labels", "_calendars", "_choices", "_default",
+                 "_labels", "_order", "_zone")
 
     def __init__(self, calendars: Mapping[str, BusinessCalendar],
                  choices: Mapping[str, CalendarChoice], default_calendar: str | None,
                  labels: Mapping[str, str], calendar_labels: Mapping[str, str]) -> None:
         self._calendars = MappingProxyType(dict(calendars))
-        self._calendar_labels = MappingProxyType(dict(calendar_labels))
-        self._choices = MappingProxyType(dict(choices))
+        # Private and never changed: plain dicts, faster to read than mapping proxies.
+        self._by_name = dict(calendars)
+        self._calendar_labels = dict(calendar_labels)
+        self._choices = dict(choices)
         self._default = default_calendar
-        self._labels = MappingProxyType(dict(labels))
+        self._labels = dict(labels)
         self._order = {name: i for i, name in enumerate(labels)}
+        zones = {calendar.tz for calendar in calendars.values()}
+        #: The zone of every calendar, when they share one: the receipt is read in it once.
+        self._zone = zones.pop() if len(zones) == 1 else None
 
     @property
     def calendars(self) -> Mapping[str, BusinessCalendar]:
@@ -117,41 +150,55 @@ class DeadlinePlanner:
         no holiday data assumed ordinary, an anchor missing). Raises ``CalendarError``
         when a calendar's ``beyond_data`` is ``error`` and a deadline needs such a year.
         """
-        chosen: dict[str, tuple[str, DeadlineSpec]] = {}
-        for rule_id, items in specs:
-            for spec in items:
-                chosen.setdefault(spec.milestone, (rule_id, spec))
+        zone = self._zone
+        if zone is not None and received.tzinfo is not zone and received.tzinfo is not None:
+            received = received.astimezone(zone)  # as compute_due would, once per milestone
+        seen: set[str] = set()  # the first rule to set a milestone decides it
         done: dict[str, Deadline] = {}
         warnings: list[str] = []
-        for rule_id, spec in sorted(chosen.values(), key=lambda c: c[1].after is not None):
-            calendar = self._calendar(spec.calendar, ctx)
-            if spec.after is None:
-                due = compute_due(calendar, received, spec.within, milestone=spec.milestone)
-            else:
-                anchor = done.get(spec.after)
-                if anchor is None:
-                    warnings.append(
-                        f"{self._label(spec.milestone)}应在{self._label(spec.after)}之后计算，"
-                        f"但本投诉没有{self._label(spec.after)}期限，未能计算")
+        anchored: list[tuple[str, DeadlineSpec, str]] = []
+        for rule_id, items in specs:
+            for spec in items:
+                if spec.milestone in seen:
                     continue
-                due = compute_due(calendar, anchor.derivation, spec.within,
-                                  milestone=spec.milestone)
-            done[spec.milestone] = Deadline(
-                spec.milestone, self._label(spec.milestone), due.due, calendar.name,
-                self._calendar_labels.get(calendar.name, calendar.name), spec.text,
-                spec.after, rule_id, due.warnings, due)
-            warnings.extend(w for w in due.warnings if w not in warnings)
-        ordered = sorted(done.values(), key=lambda d: (self._order.get(d.milestone, 1 << 30),
-                                                       d.milestone))
-        return tuple(ordered), tuple(warnings)
+                seen.add(spec.milestone)
+                if spec.after is None:  # counted from receipt: now
+                    self._time(done, warnings, rule_id, spec, received, ctx)
+                else:  # counted from another milestone: once all those are done
+                    anchored.append((rule_id, spec, spec.after))
+        for rule_id, spec, after in anchored:
+            anchor = done.get(after)
+            if anchor is None:
+                warnings.append(
+                    f"{self._label(spec.milestone)}应在{self._label(after)}之后计算，"
+                    f"但本投诉没有{self._label(after)}期限，未能计算")
+                continue
+            self._time(done, warnings, rule_id, spec, anchor.derivation, ctx)
+        order = self._order
+        try:
+            names = sorted(done, key=order.__getitem__)
+        except KeyError:  # a milestone the taxonomy does not list: after those it lists
+            names = sorted(done, key=lambda m: (order.get(m, 1 << 30), m))
+        return tuple(map(done.__getitem__, names)), tuple(warnings)
 
-    def _label(self, milestone: str) -> str:
-        return self._labels.get(milestone, milestone)
-
-    def _calendar(self, name: str | None, ctx: Any) -> BusinessCalendar:
-        key = name or self._default
+    def _time(self, done: dict[str, Deadline], warnings: list[str], rule_id: str,
+              spec: DeadlineSpec, start: datetime | DueTime, ctx: Any) -> None:
+        """Compute one milestone into ``done``, its new warnings into ``warnings``."""
+        key = spec.calendar or self._default
         assert key is not None  # validation requires a calendar or a default one
         choice = self._choices.get(key)
         if choice is not None:
             key = choice.pick(ctx)
-        return self._calendars[key]
+        calendar = self._by_name[key]
+        milestone = spec.milestone
+        due = compute_due(calendar, start, spec.within, milestone=milestone)
+        name = calendar.name
+        done[milestone] = _new_deadline(
+            milestone, self._labels.get(milestone, milestone), due.due, name,
+            self._calendar_labels.get(name, name), spec.text, spec.after, rule_id,
+            due.warnings, due)
+        if due.warnings:
+            warnings.extend(w for w in due.warnings if w not in warnings)
+
+    def _label(self, milestone: str) -> str:
+        return self._labels.get(milestone, milestone)
