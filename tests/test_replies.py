@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import opencc
 import pytest
+from jinja2.exceptions import SecurityError
 
 import triage
+from triage.replies import CONVERSIONS
+from triage.scripts import MAX_REPLY_CHARS, SAMPLE_CONTEXTS
 
 from .conftest import FIXTURES
 
@@ -217,3 +223,161 @@ def test_lone_surrogates_are_a_record_error_not_a_crash(policy: triage.Policy) -
     results = list(policy.triage_many([{"id": "s", "channel": "phone", "text": "漏水\ud800"},
                                        {"id": "t", "channel": "phone", "text": "漏水"}]))
     assert isinstance(results[0], triage.RecordError) and isinstance(results[1], triage.Decision)
+
+
+# Traditional replies are converted piece by piece (template words and policy labels once
+# at load, values per reply); they must read as converting the whole Simplified reply.
+
+#: Surnames to address customers by: common ones, ones OpenCC converts (钟, 于, 范, 叶,
+#: 发), compound ones, one already Traditional (張), and the four found by scanning every
+#: convertible character for which a dictionary phrase straddles the template's word and
+#: the name (``KNOWN_STRADDLES``).
+SURNAMES = ("王", "李", "张", "刘", "陈", "钟", "于", "范", "叶", "发", "万", "严", "郑", "谢",
+            "冯", "邓", "欧阳", "诸葛", "司马", "張", "里", "托", "扣", "溪")
+CASE_NUMBERS = ("C-1024", "2026-1123-0001", "投诉123", "工单-干线8")
+
+
+def _traditional_cases(policy: triage.Policy) -> list[tuple[triage.Complaint, dict[str, str],
+                                                             triage.RoleRef, tuple[Any, ...],
+                                                             datetime]]:
+    """Complaints and decisions covering every label, role, surname, 0..4 deadlines."""
+    base = policy.triage({"id": "T", "channel": "phone", "text": "漏水",
+                          "product": {"domain": "auto_dealer"}}).deadlines[0]
+    zone = ZoneInfo("Asia/Shanghai")
+    # every weekday, every period of the day (凌晨 ... 晚上), and midnight (24:00前)
+    dues = [datetime(2026, 11, 23, tzinfo=zone) + timedelta(days=day, minutes=minute)
+            for day in range(7) for minute in (0, 200, 500, 725, 900, 1100, 1290)]
+    milestones = list(policy.taxonomy["milestones"].values())
+    deadlines = [dataclasses.replace(base, label=milestones[i % len(milestones)],
+                                     due=dues[i % len(dues)]) for i in range(64)]
+    kinds = {kind: list(policy.taxonomy[kind]) for kind in ("request_type", "category",
+                                                             "severity")}
+    roles = [triage.RoleRef(k, r.name) for k, r in policy._model.roles.items()]
+    customers: list[triage.Customer | None] = [None, triage.Customer(name="王伟")]
+    customers += [triage.Customer(name=s + "小明", title=t) for s in SURNAMES
+                  for t in ("先生", "女士")]
+    cases = []
+    for i, customer in enumerate(customers):
+        outputs = {kind: values[i % len(values)] for kind, values in kinds.items()}
+        complaint = triage.Complaint(id=CASE_NUMBERS[i % len(CASE_NUMBERS)],
+                                     channel=triage.Channel.PHONE, text="漏水",
+                                     customer=customer)
+        cases.append((complaint, outputs, roles[i % len(roles)],
+                      tuple(deadlines[i:i + i % 5]), dues[i % len(dues)]))
+    assert len(cases) >= max(len(v) for v in kinds.values()) and len(cases) >= len(roles)
+    return cases
+
+
+def _in_locale(complaint: triage.Complaint, locale: str) -> triage.Complaint:
+    customer = complaint.customer or triage.Customer()
+    return complaint.model_copy(update={"customer": customer.model_copy(
+        update={"locale": locale})})
+
+
+def _differs_only_in_the_address(ours: str, whole: str, address: str) -> bool:
+    """True when every character that differs lies in the address as ``ours`` shows it."""
+    if len(ours) != len(whole) or not address:
+        return False
+    spans = [range(m.start(), m.end()) for m in re.finditer(re.escape(address), ours)]
+    return all(any(i in span for span in spans)
+               for i, (a, b) in enumerate(zip(ours, whole, strict=True)) if a != b)
+
+
+#: Simplified phrases of OpenCC's dictionary that straddle a template's last word and the
+#: customer's surname, so that converting the whole reply converts the surname as part
+#: of the phrase: 谢谢|里先生 (謝里, a transliteration), 请|托先生 (請託), 理解|扣先生 (解釦),
+#: 理解|溪先生 (解谿). A reply converts the address on its own, the same in every template.
+KNOWN_STRADDLES = {"里": "谢里", "托": "请托", "扣": "解扣", "溪": "解溪"}
+
+
+def test_traditional_replies_read_as_the_whole_reply_converted(
+        default_policy: triage.Policy) -> None:
+    """Every template x every Traditional locale x varied contexts: converting piece by
+    piece gives what converting the whole rendered reply gives, except where a dictionary
+    phrase straddles a template word and the customer's name (KNOWN_STRADDLES)."""
+    writer = default_policy._writer
+    library = default_policy._model.scripts
+    assert library is not None
+    converters = {locale: opencc.OpenCC(config) for locale, config in CONVERSIONS.items()}
+    compared = 0
+    straddled: set[str] = set()
+    for complaint, outputs, owner, deadlines, received in _traditional_cases(default_policy):
+        for script_id in sorted(library.ids):
+            simplified = writer.write(script_id, complaint, received, outputs, owner,
+                                      deadlines)
+            assert simplified.locale == "zh-Hans"
+            for locale, converter in converters.items():
+                ours = writer.write(script_id, _in_locale(complaint, locale), received,
+                                    outputs, owner, deadlines)
+                assert ours.locale == locale and ours.variables == simplified.variables
+                whole = converter.convert(simplified.text)
+                compared += 1
+                if ours.text == whole:
+                    continue
+                surname = complaint.customer.name[:1] if complaint.customer and \
+                    complaint.customer.name else ""
+                address = converter.convert(str(simplified.variables["address"]))
+                assert KNOWN_STRADDLES.get(surname, "\0") in simplified.text and \
+                    _differs_only_in_the_address(ours.text, whole, address), (
+                        script_id, locale, ours.text, whole)
+                straddled.add(surname)
+    assert compared >= 35 * 3 * 50
+    assert straddled <= set(KNOWN_STRADDLES), straddled
+
+
+@pytest.mark.parametrize(("script_id", "customer", "locale", "whole", "ours"), [
+    ("pursuing_not_soon", "托", "zh-Hant", "請託先生", "請托先生"),
+    ("topic_parts_price", "扣", "zh-TW", "理解釦先生", "理解扣先生"),
+    ("topic_parts_price", "溪", "zh-HK", "理解谿先生", "理解溪先生"),
+    ("praise", "里", "zh-Hant", "謝謝里先生", "謝謝裏先生"),
+    ("praise", "里", "zh-TW", "謝謝里先生", "謝謝裡先生"),
+    ("closing", "里", "zh-Hant", "請問裏先生", "請問裏先生"),
+])
+def test_a_name_is_converted_on_its_own(default_policy: triage.Policy, script_id: str,
+                                        customer: str, locale: str, whole: str,
+                                        ours: str) -> None:
+    """Where an OpenCC phrase straddles a template word and the name, the whole-text
+    conversion changes the name with the phrase (托 -> 託 in 请托); a reply converts the
+    name as itself, as in every other template. For the rare surname 里 this gives 裏,
+    which converting the whole reply gives too, except after 谢谢 (謝里)."""
+    writer = default_policy._writer
+    owner = triage.RoleRef("cs_agent", "客服专员")
+    outputs = {"request_type": "complaint", "category": "service", "severity": "general"}
+    complaint = triage.Complaint(id="C-1", channel=triage.Channel.PHONE, text="漏水",
+                                 customer=triage.Customer(name=customer + "伟", title="先生"))
+    received = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    simplified = writer.write(script_id, complaint, received, outputs, owner, ()).text
+    converted = writer.write(script_id, _in_locale(complaint, locale), received, outputs,
+                             owner, ()).text
+    assert whole in opencc.OpenCC(CONVERSIONS[locale]).convert(simplified)
+    assert ours in converted
+
+
+def test_literal_texts_are_the_pieces_jinja_yields(default_policy: triage.Policy) -> None:
+    """What is converted at load is each template's words, grouped as Jinja yields them
+    (no Jinja syntax): rendering yields nothing else but the context's values."""
+    library = default_policy._model.scripts
+    assert library is not None
+    for script in library.scripts.values():
+        assert script.texts and not any("{{" in t or "{%" in t or "{#" in t
+                                        for t in script.texts), script.id
+        for sample in SAMPLE_CONTEXTS:
+            values = {str(v) for k, v in sample.items() if k != "deadlines"}
+            values |= {v for d in sample["deadlines"] for v in d.values()}
+            for piece in script.pieces(sample):
+                assert piece in script.texts or piece in values, (script.id, piece)
+
+
+@pytest.mark.parametrize("locale", ["zh-Hans", "zh-TW"])
+def test_replies_stay_bounded_in_every_locale(default_policy: triage.Policy,
+                                              locale: str) -> None:
+    """A reply that grows past MAX_REPLY_CHARS while rendering stops, converted or not."""
+    writer = default_policy._writer
+    base = default_policy.triage({"id": "T", "channel": "phone", "text": "漏水",
+                                  "product": {"domain": "auto_dealer"}}).deadlines
+    complaint = triage.Complaint(id="C-1", channel=triage.Channel.PHONE, text="漏水",
+                                 customer=triage.Customer(locale=locale))
+    outputs = {"request_type": "complaint", "category": "service", "severity": "general"}
+    with pytest.raises(SecurityError, match=f"longer than {MAX_REPLY_CHARS:,}"):
+        writer.write("ack_repair", complaint, datetime(2026, 11, 23), outputs,
+                     triage.RoleRef("cs_agent", "客服专员"), base * 2000)

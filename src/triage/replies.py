@@ -3,14 +3,17 @@
 The context holds only values derived from the decision and the record (how to address
 the customer, labels, due times as staff say them), never the complaint text. When the
 complaint is written in Traditional Chinese, or the customer's locale is zh-Hant, zh-HK,
-zh-MO or zh-TW, the rendered reply is converted with OpenCC: Hong Kong and Taiwan forms
-and vocabulary where OpenCC has them (docs/scripts.md records the measurements behind
-the choice).
+zh-MO or zh-TW, the reply is converted with OpenCC: Hong Kong and Taiwan forms and
+vocabulary where OpenCC has them (docs/scripts.md records the measurements behind the
+choice). It is converted piece by piece as the template yields them, each run of the
+template's words and each value on its own: what the policy fixes (the templates' words,
+labels, role names) once when the policy loads, the rest (address, case number, dates)
+when the reply is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -59,18 +62,47 @@ def reply_locale(complaint: Complaint) -> str:
     return "zh-Hant" if has_traditional(complaint.text) else "zh-Hans"
 
 
+class _Conversion:
+    """One Traditional locale: its OpenCC converter, and the policy's fixed texts converted
+    once at load (the templates' literal texts, labels, role names, company, hotline).
+
+    A reply is converted piece by piece, as its template yields them: a text known at
+    load is looked up, anything else (the address, case number, dates) is converted when
+    the reply is written. The table is never added to.
+    """
+
+    __slots__ = ("_convert", "_known")
+
+    def __init__(self, converter: opencc.OpenCC, texts: Iterable[str]) -> None:
+        self._convert: Callable[[str], str] = converter.convert
+        self._known = MappingProxyType({text: self._convert(text) for text in texts})
+
+    def join(self, pieces: Iterable[str]) -> str:
+        """The pieces converted and joined."""
+        known, convert = self._known.get, self._convert
+        return "".join([text if (text := known(piece)) is not None else convert(piece)
+                        for piece in pieces])
+
+
 class ReplyWriter:
     """Compiled once per policy: the scripts, the labels and the converters."""
 
-    __slots__ = ("_company", "_converters", "_hotline", "_labels", "_scripts")
+    __slots__ = ("_company", "_conversions", "_hotline", "_labels", "_scripts")
 
     def __init__(self, model: PolicyModel) -> None:
         self._scripts = model.scripts
         self._labels = model.taxonomy
         self._company = model.meta.company or "我们"
         self._hotline = model.meta.hotline or ""
-        self._converters = MappingProxyType(
-            {locale: opencc.OpenCC(config) for locale, config in CONVERSIONS.items()}
+        fixed: set[str] = set()
+        if model.scripts is not None:
+            fixed.update(*(s.texts for s in model.scripts.scripts.values()))
+            fixed.update(*(table.values() for table in model.taxonomy.values()))
+            fixed.update(role.name for role in model.roles.values())
+            fixed.update((self._company, self._hotline, NEUTRAL_ADDRESS))
+        self._conversions = MappingProxyType(
+            {locale: _Conversion(opencc.OpenCC(config), fixed)
+             for locale, config in CONVERSIONS.items()}
             if model.scripts is not None else {})
 
     def write(self, script_id: str, complaint: Complaint, received: datetime,
@@ -78,6 +110,7 @@ class ReplyWriter:
               deadlines: Sequence[Deadline]) -> Reply:
         """Render script ``script_id`` for a decided complaint."""
         assert self._scripts is not None  # validation requires scripts for a script stage
+        script = self._scripts[script_id]
         labels = self._labels
         context = {
             "address": address(complaint),
@@ -90,16 +123,18 @@ class ReplyWriter:
             "severity_label": labels["severity"].get(outputs["severity"],
                                                      outputs["severity"]),
             "owner": owner.name,
-            "deadlines": tuple(MappingProxyType({"label": d.label, "due_text": d.due_text})
-                               for d in deadlines),
             "hotline": self._hotline,
             "company": self._company,
         }
-        script = self._scripts[script_id]
-        text = script.render(context)  # checked at load with sample values
+        if "deadlines" in script.variables:  # the only costly value: made when used
+            context["deadlines"] = tuple(
+                MappingProxyType({"label": d.label, "due_text": d.due_text})
+                for d in deadlines)
         locale = reply_locale(complaint)
-        converter = self._converters.get(locale)
-        if converter is not None:
-            text = converter.convert(text)
+        conversion = self._conversions.get(locale)
+        if conversion is None:
+            text = script.render(context)  # checked at load with sample values
+        else:
+            text = conversion.join(script.pieces(context)).strip()
         used = {k: context[k] for k in script.variables if k in context}
         return Reply(script_id, text, MappingProxyType(used), locale)

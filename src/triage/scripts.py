@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
@@ -153,7 +153,13 @@ class Script:
     file: str
     #: ``rules``: chosen by the script stage; ``agent``: picked by an agent during a call.
     use: str
+    #: The reply for a context, trimmed.
     render: Callable[[Mapping[str, Any]], str] = field(repr=False, compare=False)
+    #: The reply untrimmed, as the template yields it: each run of literal text and each
+    #: ``{{ value }}`` a piece of its own, so that a converter can treat them apart.
+    pieces: Callable[[Mapping[str, Any]], list[str]] = field(repr=False, compare=False)
+    #: The runs of literal text ``pieces`` can yield: the template's words, no Jinja syntax.
+    texts: frozenset[str] = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +321,8 @@ def _script(env: ReplySandbox, stem: str, name: str, source: str, guard: Guard,
                 f"say instead: {finding.suggestion}")
     if len(problems) > before:
         return None
-    render = _bounded(env.from_string(source))
+    pieces = _bounded(env.from_string(tree))
+    render = _trimmed(pieces)
     failure = _sample_failure(render)
     if failure is not None:
         problem(_template_line(failure) or 1, 1, "template-error",
@@ -324,22 +331,69 @@ def _script(env: ReplySandbox, stem: str, name: str, source: str, guard: Guard,
         return None
 
     return Script(stem, str(front["title"]), str(front["situation"]), tuple(declared), name,
-                  str(front.get("use", "rules")), render)
+                  str(front.get("use", "rules")), render, pieces, _literal_texts(env, tree))
 
 
-def _bounded(template: Any) -> Callable[[Mapping[str, Any]], str]:
-    """Render ``template``, stopping with ``SecurityError`` past ``MAX_REPLY_CHARS``."""
-    def render(context: Mapping[str, Any]) -> str:
+def _bounded(template: Template) -> Callable[[Mapping[str, Any]], list[str]]:
+    """The pieces ``template`` yields, stopping with ``SecurityError`` past
+    ``MAX_REPLY_CHARS`` in all.
+
+    Runs Jinja's compiled function as ``Template.generate`` does, without its extra
+    generator layer and context copy (the context is copied here, once); errors get
+    template line numbers as there.
+    """
+    root = template.root_render_func
+    new_context = template.new_context
+    handle_exception = template.environment.handle_exception
+
+    def pieces(context: Mapping[str, Any]) -> list[str]:
         parts: list[str] = []
         size = 0
-        for piece in template.generate(context):
-            size += len(piece)
-            if size > MAX_REPLY_CHARS:
-                raise SecurityError(f"the reply is longer than {MAX_REPLY_CHARS:,} characters")
-            parts.append(piece)
-        return "".join(parts).strip()
+        try:
+            for piece in root(new_context(dict(context), shared=True)):
+                size += len(piece)
+                if size > MAX_REPLY_CHARS:
+                    raise SecurityError(
+                        f"the reply is longer than {MAX_REPLY_CHARS:,} characters")
+                parts.append(piece)
+        except Exception:
+            handle_exception()  # raises, with the template's lines in the traceback
+        return parts
+
+    return pieces
+
+
+def _trimmed(pieces: Callable[[Mapping[str, Any]], list[str]]
+             ) -> Callable[[Mapping[str, Any]], str]:
+    """The whole reply, without surrounding blank space."""
+    def render(context: Mapping[str, Any]) -> str:
+        return "".join(pieces(context)).strip()
 
     return render
+
+
+def _literal_texts(env: ReplySandbox, tree: nodes.Template) -> frozenset[str]:
+    """The runs of literal text the compiled ``tree`` yields as single pieces.
+
+    Jinja joins an output's adjacent constant parts (template data, and expressions it
+    can evaluate when compiling) into one piece; this groups them the same way, so that
+    a converter can prepare them when the policy loads. A run grouped differently is
+    still converted correctly, only later (``replies.ReplyWriter``).
+    """
+    eval_ctx = nodes.EvalContext(env)
+    texts: set[str] = set()
+    for output in tree.find_all(nodes.Output):
+        run: list[str] = []
+        for child in output.nodes:
+            try:
+                run.append(str(child.as_const(eval_ctx)))
+            except Exception:  # as in Jinja's compiler: evaluated when rendering
+                if run:
+                    texts.add("".join(run))
+                run = []
+        if run:
+            texts.add("".join(run))
+    return frozenset(texts)
 
 
 def _sample_failure(render: Callable[[Mapping[str, Any]], str]) -> Exception | None:
