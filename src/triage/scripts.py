@@ -113,6 +113,20 @@ class ReplySandbox(SandboxedEnvironment):
             _check_size(len(sized[0]) + len(sized[1]), "'+'")
         return super().call_binop(context, operator, left, right)
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``d.label`` on a read-only mapping (a deadline of the context) reads its item.
+
+        The sandbox would first look for an attribute, fail with an exception, then check
+        the item: five times the cost, paid for every deadline of every reply. A key that
+        is not there falls back to the sandbox's own rules, so nothing else changes.
+        """
+        if type(obj) is MappingProxyType:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
     def concat_bounded(self, values: Iterable[Any]) -> str:
         """``a ~ b``: joined as text, refused past ``MAX_REPLY_CHARS``."""
         text = "".join(str(v) for v in values)
