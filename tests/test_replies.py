@@ -388,10 +388,15 @@ def test_replies_stay_bounded_in_every_locale(default_policy: triage.Policy,
 
 
 def test_sandbox_reads_a_deadline_item_and_refuses_internals() -> None:
-    """``d.label`` reads the item; a name that is not an item gets the sandbox's own rules."""
+    """``d.label`` reads the item and ``loop.index`` the counter; any other name gets the
+    sandbox's own rules."""
     env = ReplySandbox()
     item = MappingProxyType({"label": "首次联系客户", "due_text": "明天"})
     assert env.getattr(item, "label") == "首次联系客户"
     assert env.getattr(item, "keys") == item.keys  # an attribute, as Jinja gives it
     assert isinstance(env.getattr(item, "__class__"), jinja2.Undefined)
     assert isinstance(env.getattr(item, "missing"), jinja2.Undefined)
+    loop = jinja2.runtime.LoopContext(iter("ab"), env.undefined)
+    next(loop)  # at the first item
+    assert (env.getattr(loop, "index"), env.getattr(loop, "first")) == (1, True)
+    assert isinstance(env.getattr(loop, "_iterator"), jinja2.Undefined)
