@@ -99,6 +99,21 @@ def test_check_reports_errors_as_json(capsys: pytest.CaptureFixture[str]) -> Non
     assert problems[0]["file"] == "broken_many/policy.yaml"
 
 
+@pytest.mark.parametrize(("argv", "code"), [
+    (["diff", str(FIXTURES / "minimal"), str(FIXTURES / "broken_many")], 2),
+    (["guard", "-", "--policy", str(FIXTURES / "broken_many")], 1),
+])
+def test_json_commands_report_policy_errors_as_json(
+        argv: list[str], code: int, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """diff and guard with --format json print a policy's problems as JSON, as check does."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("您好"))
+    assert main([*argv, "--format", "json"]) == code
+    problems = json.loads(capsys.readouterr().out)
+    assert len(problems) == 11
+    assert {p["file"] for p in problems} == {"broken_many/policy.yaml", "broken_many/stages.yaml"}
+
+
 def test_check_of_the_default_policy_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     """The bundled policy has no errors and no warnings, even with --strict."""
     assert main(["check", "--strict"]) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,7 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import triage
+from triage.conditions import RegexTest, walk
 from triage.engine.context import Context
+from triage.engine.keywords import KeywordIndex
+from triage.regex import RegexSet, compile_pattern, required_atoms
 from triage.schema import STAGES
 from triage.text import fold
 
@@ -284,3 +288,74 @@ def test_keyword_evidence_points_at_the_words_in_the_original_text(text: str) ->
             if isinstance(e, triage.KeywordEvidence):
                 assert text[e.start:e.end] == e.matched
                 assert fold(e.matched) == fold(e.word)
+
+
+def _patterns() -> st.SearchStrategy[str]:
+    """Small RE2 patterns over a few characters: literals, classes, groups, repeats."""
+    leaf = st.sampled_from(["a", "b", "ab", "修", "修好", "!", ".", "[ab]", "[^a]", "^", "$",
+                            "[两三]", "\\d", "，"])
+
+    def grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.tuples(inner, inner).map("".join),
+            st.tuples(inner, inner).map(lambda p: f"({p[0]}|{p[1]})"),
+            st.tuples(inner, inner).map(lambda p: f"{p[0]}|{p[1]}"),
+            inner.map(lambda p: f"(?:{p})"),
+            st.tuples(inner, st.sampled_from(["*", "+", "?", "{1,2}", "{0,3}", "{2}"])).map(
+                lambda p: f"({p[0]}){p[1]}"))
+
+    return st.recursive(leaf, grow, max_leaves=6)
+
+
+@settings(max_examples=500, deadline=None)
+@given(patterns=st.lists(_patterns(), min_size=1, max_size=4, unique=True),
+       text=st.lists(st.sampled_from(["a", "b", "修", "好", "!", "，", "两", "1", "x", "修好"]),
+                     max_size=10).map("".join))
+def test_regexes_found_with_the_words_are_those_that_match(patterns: list[str],
+                                                          text: str) -> None:
+    """The keyword pass decides each regex (running it only when its atoms occur) exactly
+    as searching the text with that regex does."""
+    index = KeywordIndex(["好", "xy"], ["不"], 3, RegexSet(patterns))
+    found = index.find(text)
+    expected = sum(1 << i for i, p in enumerate(patterns)
+                   if compile_pattern(p).search(text) is not None)
+    assert found.regexes == expected
+    assert found.all <= {0, 1}  # the atoms are not words
+
+
+def test_default_policy_regexes_on_the_corpus() -> None:
+    """On every corpus text, the regex mask is what searching with each pattern gives."""
+    policy = POLICIES["default"]
+    patterns = [c.pattern for stage in policy._model.stages.values() for rule in stage.rules
+                for c in walk(rule.condition) if isinstance(c, RegexTest)]
+    bits = {p: i for i, p in enumerate(dict.fromkeys(patterns))}
+    compiled = {p: compile_pattern(p) for p in bits}
+    texts = [json.loads(line)["complaint"]["text"]
+             for path in sorted((Path(__file__).parent / "corpus").glob("*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(texts) > 200 and len(bits) > 5
+    matched = 0
+    for text in texts:
+        folded = fold(text)
+        found = policy._index.find(folded)
+        expected = sum(1 << i for p, i in bits.items() if compiled[p].search(folded))
+        assert found.regexes == expected, text
+        matched += expected != 0
+    assert matched > 20  # the corpus exercises the regexes, not only their absence
+
+
+@pytest.mark.parametrize(("pattern", "atoms"), [
+    ("刹车([^片]|$)", {"刹车"}),
+    ("(说|称)[^。]{0,40},(但|可)", {"说", "称"}),
+    ("希望[^。!?]{0,15}能", {"希望"}),
+    ("!", {"!"}),
+    ("a*", None),            # may match the empty string: nothing is required
+    ("a|b*", None),
+    ("[[:digit:]]次", None),  # POSIX class: Python's parser reads it differently
+    ("(?i)abc", None),       # case-insensitive: literal atoms would miss ABC
+    ("\\pN次", None),         # RE2-only escapes
+    ("\\Q.\\E", None),
+])
+def test_required_atoms(pattern: str, atoms: set[str] | None) -> None:
+    result = required_atoms(pattern)
+    assert (None if result is None else set(result)) == atoms

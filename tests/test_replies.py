@@ -10,16 +10,18 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import jinja2
 import opencc
 import pytest
 from jinja2.exceptions import SecurityError
 
 import triage
 from triage.replies import CONVERSIONS
-from triage.scripts import MAX_REPLY_CHARS, SAMPLE_CONTEXTS
+from triage.scripts import MAX_REPLY_CHARS, SAMPLE_CONTEXTS, ReplySandbox
 
 from .conftest import FIXTURES
 
@@ -200,6 +202,8 @@ def test_guard_finds_every_listed_phrase_in_simplified_and_traditional(
      "[deadlines]", "loops inside loops"),
     ("{% for c in address %}x{% endfor %}", "[address]", "only over deadlines"),
     ("{% include 'other.j2' %}", "[]", "'include' is not"),
+    ("{% for d in deadlines %}{{ d.__class__.__mro__ }}{% endfor %}", "[deadlines]",
+     "unsafe"),
 ])
 def test_sandbox_escapes_and_huge_outputs_fail_at_load(tmp_path: Path, body: str,
                                                         variables: str, needle: str) -> None:
@@ -381,3 +385,18 @@ def test_replies_stay_bounded_in_every_locale(default_policy: triage.Policy,
     with pytest.raises(SecurityError, match=f"longer than {MAX_REPLY_CHARS:,}"):
         writer.write("ack_repair", complaint, datetime(2026, 11, 23), outputs,
                      triage.RoleRef("cs_agent", "客服专员"), base * 2000)
+
+
+def test_sandbox_reads_a_deadline_item_and_refuses_internals() -> None:
+    """``d.label`` reads the item and ``loop.index`` the counter; any other name gets the
+    sandbox's own rules."""
+    env = ReplySandbox()
+    item = MappingProxyType({"label": "首次联系客户", "due_text": "明天"})
+    assert env.getattr(item, "label") == "首次联系客户"
+    assert env.getattr(item, "keys") == item.keys  # an attribute, as Jinja gives it
+    assert isinstance(env.getattr(item, "__class__"), jinja2.Undefined)
+    assert isinstance(env.getattr(item, "missing"), jinja2.Undefined)
+    loop = jinja2.runtime.LoopContext(iter("ab"), env.undefined)
+    next(loop)  # at the first item
+    assert (env.getattr(loop, "index"), env.getattr(loop, "first")) == (1, True)
+    assert isinstance(env.getattr(loop, "_iterator"), jinja2.Undefined)

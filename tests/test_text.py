@@ -34,3 +34,13 @@ def test_fold_examples() -> None:
 def test_fast_fold_equals_the_full_table(text: str) -> None:
     """The fast path for common punctuation folds exactly as translating with the table."""
     assert fold(text) == text.translate(triage.text._TABLE)
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from(
+    [*"车車子漏水態度差歡迎龍龙㐀ＡＢ ,.", "\ufaff", "\u33ff", *map(chr, range(0x4E00, 0x4E40))])))
+def test_has_traditional_is_a_table_lookup(text: str) -> None:
+    """The one-regex check agrees with looking every character up in the table."""
+    table = triage.text._TABLE
+    expected = any(ord(ch) in table and "\u3400" <= ch <= "\ufaff" for ch in text)
+    assert has_traditional(text) == expected

@@ -300,7 +300,7 @@ def _diff(args: argparse.Namespace) -> int:
     try:
         old, new = load_policy(args.old), load_policy(args.new)
     except PolicyError as exc:
-        _print_policy_error(exc, "text")
+        _print_policy_error(exc, args.format)
         return EXIT_RECORDS
     sources = [Path(args.complaints)] if args.complaints else _sample_files()
     records = [record for source in sources for record in _records(source)]
@@ -353,7 +353,7 @@ def _guard(args: argparse.Namespace) -> int:
     try:
         policy = load_policy(args.policy)
     except PolicyError as exc:
-        _print_policy_error(exc, "text")
+        _print_policy_error(exc, args.format)
         return EXIT_FATAL
     if args.input == "-":
         text = sys.stdin.read()

@@ -17,9 +17,9 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from .complaint import Complaint, blank_line, parse_complaint
-from .conditions import TextTest, walk
+from .conditions import RegexTest, TextTest, walk
 from .deadlines import CalendarChoice, Deadline, DeadlinePlanner
-from .decision import Decision, Explanation, RoleRef, RuleHit
+from .decision import Decision, Explanation, RoleRef, RuleHit, new_decision
 from .engine.codegen import Fired, Program, compile_program
 from .engine.conditions import field_reader
 from .engine.context import Context
@@ -36,6 +36,7 @@ from .errors import (
 )
 from .guard import Finding
 from .loader import load_files
+from .regex import RegexSet
 from .replies import ReplyWriter
 from .schema import STAGES
 from .status import CaseStatus, Event, case_status
@@ -113,25 +114,29 @@ class Policy:
                  max_text_length: int = DEFAULT_MAX_TEXT_LENGTH,
                  engine: Engine = "compiled") -> None:
         words: dict[str, int] = {}
+        patterns: dict[str, int] = {}
         for stage in model.stages.values():
             for rule in stage.rules:
                 for cond in walk(rule.condition):
                     if isinstance(cond, TextTest):
                         for word in cond.words:
                             words.setdefault(word.folded, len(words))
+                    elif isinstance(cond, RegexTest):
+                        patterns.setdefault(cond.pattern, len(patterns))
         setter = object.__setattr__
         negation = model.meta.negation
         cues = [fold(c) for c in negation.cues] if negation.enabled else []
         setter(self, "_model", model)
         setter(self, "path", path)
         setter(self, "_word_ids", MappingProxyType(words))
-        setter(self, "_index", KeywordIndex(list(words), cues, negation.window))
+        setter(self, "_index", KeywordIndex(list(words), cues, negation.window,
+                                            RegexSet(list(patterns))))
         setter(self, "_stages", MappingProxyType(compile_stages(model, words)))
         ranks = {v: i for i, v in enumerate(model.taxonomy["severity"])}
         in_order = [model.stages.get(name) for name in STAGES]
         setter(self, "_engine", engine)
         setter(self, "_program", durable_program(in_order, ranks, words, model.version)
-               if engine == "durable" else compile_program(in_order, ranks, words))
+               if engine == "durable" else compile_program(in_order, ranks, words, patterns))
         choices = {name: CalendarChoice(c.field, MappingProxyType(dict(c.cases)), c.default,
                                         field_reader(c.field))
                    for name, c in model.calendar_choices.items()}
@@ -213,8 +218,9 @@ class Policy:
                                     f"accepts at most {self._max_text:,}")],
                 complaint_id=record.id)
         folded = fold(record.text)
+        data = folded.encode()
         index = self._index
-        ctx = Context(record, folded, index, index.find(folded), self._tz, now)
+        ctx = Context(record, folded, index, index.find(folded, data), self._tz, now, data)
         given = record.request_type
         if given is not None:
             ctx.outputs["request_type"] = given.value
@@ -237,22 +243,11 @@ class Policy:
         if script is not None:
             reply = self._writer.write(script, record, ctx.received_at(), outputs,
                                        self._owners[owner], deadlines)
-        return Decision(
-            complaint_id=record.id,
-            request_type=outputs["request_type"],
-            handling=outputs["handling"],
-            category=outputs["category"],
-            subcategory=outputs.get("subcategory"),
-            severity=outputs["severity"],
-            flags=tuple(sorted(ctx.flags)),
-            owner=self._owners[owner],
-            escalation=chain,
-            explanation=Explanation(build=partial(self._explain, trace, ctx)),
-            deadlines=deadlines,
-            reply=reply,
-            warnings=warnings,
-            policy_version=self._model.version,
-        )
+        return new_decision(  # the fields of Decision, in order
+            record.id, outputs["request_type"], outputs["handling"], outputs["category"],
+            outputs.get("subcategory"), outputs["severity"], tuple(sorted(ctx.flags)),
+            self._owners[owner], chain, Explanation(build=partial(self._explain, trace, ctx)),
+            self._model.version, deadlines, reply, warnings)
 
     def guard(self, text: str) -> list[Finding]:
         """The forbidden phrases (服务忌语) in ``text``: for checking an agent's draft."""

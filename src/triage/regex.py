@@ -7,10 +7,17 @@ pattern that needs them is rejected when the policy loads.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re as _re
 from typing import Any
 
 import re2
+
+try:  # Python's own regex parser: the atoms a pattern needs are read from it
+    from re import _constants as _c  # type: ignore[attr-defined]
+    from re import _parser as _sre_parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover (present in every supported Python)
+    import sre_constants as _c
+    import sre_parse as _sre_parser
 
 
 def _options() -> Any:
@@ -30,29 +37,143 @@ def compile_pattern(pattern: str) -> Any:
         raise ValueError(str(reason)) from None
 
 
-def compile_set(patterns: list[str]) -> Callable[[str], int]:
-    """Which of ``patterns`` match a text, as a mask: bit ``i`` for pattern ``i``.
+class RegexSet:
+    """The policy's regexes, matched together: which of them match a text, as a bit mask.
 
-    RE2's filtered matching: the literal atoms every pattern needs are searched in one
-    pass, and only the patterns whose atoms occur are run. (One RE2 set of all patterns
-    is slower here: bounded repeats of Unicode classes, as in ``[^。!?]{0,40}``, blow up
-    the set's automaton.) Each pattern must already compile with ``compile_pattern``.
+    Most complaints contain none of the literals a pattern needs (``required_atoms``), so
+    the patterns are not run at all: the keyword pass (``KeywordIndex``) searches the
+    atoms along with the words, and only when an atom occurs does RE2 run, as filtered
+    matching over all patterns (one RE2 set of all patterns is slower: bounded repeats of
+    Unicode classes, as in ``[^。!?]{0,40}``, blow up its automaton). A pattern that is one
+    plain literal is decided by its atom alone. Patterns must compile with
+    ``compile_pattern``.
     """
-    options = _options()
-    matcher = re2.Filter()
-    for pattern in patterns:
-        matcher.Add(pattern, options)
-    matcher.Compile()
-    singles = tuple(compile_pattern(p) for p in patterns)
 
-    def mask(text: str) -> int:
+    __slots__ = ("_always", "_literal", "_match", "_singles", "atoms", "needs")
+
+    def __init__(self, patterns: list[str]) -> None:
+        options = _options()
+        matcher = re2.Filter()
+        for pattern in patterns:
+            matcher.Add(pattern, options)
+        if patterns:
+            matcher.Compile()
+        native = getattr(matcher, "_filter", None)  # the C object: no re-encoding per call
+        self._match = matcher.Match if native is None else native.Match
+        self._singles = tuple(compile_pattern(p) for p in patterns)
+        atoms: dict[str, int] = {}
+        needs: list[int] = []  # per atom: the patterns that need it
+        always = literal = 0
+        for bit, pattern in enumerate(patterns):
+            required = required_atoms(pattern)
+            if required is None:
+                always |= 1 << bit
+                continue
+            if len(required) == 1 and _is_literal(pattern, next(iter(required))):
+                literal |= 1 << bit
+            for atom in required:
+                if atoms.setdefault(atom, len(atoms)) == len(needs):
+                    needs.append(0)
+                needs[atoms[atom]] |= 1 << bit
+        #: The literals to search for; ``needs[i]``: the patterns that need ``atoms[i]``.
+        self.atoms = tuple(atoms)
+        self.needs = tuple(needs)
+        self._always = always
+        self._literal = literal
+
+    def mask(self, data: bytes, text: str, candidates: int) -> int:
+        """Bit ``i`` set when pattern ``i`` matches ``text`` (``data`` is it in UTF-8).
+
+        ``candidates``: the patterns whose atoms occur in ``text`` (from ``needs``).
+        """
+        candidates |= self._always
+        bits = candidates & self._literal
+        rest = candidates ^ bits
+        if not rest:
+            return bits
         try:
-            found = matcher.Match(text) or ()
+            found = self._match(data, False) or ()
         except Exception:  # RE2 ran out of memory: search the patterns one by one
-            found = [i for i, p in enumerate(singles) if p.search(text) is not None]
-        bits = 0
+            found = [i for i, p in enumerate(self._singles) if p.search(text) is not None]
         for i in found:
-            bits |= 1 << i
+            bits |= (1 << i) & rest
         return bits
 
-    return mask
+
+def required_atoms(pattern: str) -> frozenset[str] | None:
+    """Literals of which every match of ``pattern`` contains at least one; None if unknown.
+
+    Read from Python's parse of the pattern, which agrees with RE2's on the syntax it
+    accepts; anything it parses differently or not at all (POSIX classes, ``\\p``, flags,
+    ``\\Q``) gives None, and the pattern is then always run.
+    """
+    if "[:" in pattern or ("\\" in pattern and any(
+            f"\\{c}" in pattern for c in "pPQECxz")):
+        return None
+    try:
+        parsed = _sre_parser.parse(pattern)
+    except Exception:  # any failure: no atoms, the pattern is always run
+        return None
+    if parsed.state.flags & ~(_re.UNICODE | _re.DOTALL | _re.MULTILINE):
+        return None
+    atoms = _required(list(parsed))
+    return None if atoms is None or "" in atoms else atoms
+
+
+def _required(items: list[Any]) -> frozenset[str] | None:
+    """The best set of required literals of a sequence of parsed items (longest minimum)."""
+    best: frozenset[str] | None = None
+    run: list[str] = []
+
+    def consider(candidate: frozenset[str] | None) -> None:
+        nonlocal best
+        if candidate and (best is None or _score(candidate) > _score(best)):
+            best = candidate
+
+    for op, arg in items:
+        if op is _c.LITERAL:
+            run.append(chr(arg))
+            continue
+        consider(frozenset(["".join(run)]) if run else None)
+        run = []
+        consider(_required_one(op, arg))
+    consider(frozenset(["".join(run)]) if run else None)
+    return best
+
+
+def _required_one(op: Any, arg: Any) -> frozenset[str] | None:
+    if op is _c.SUBPATTERN:
+        _group, add_flags, del_flags, sub = arg
+        return None if add_flags or del_flags else _required(list(sub))
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+        low, _high, sub = arg
+        return _required(list(sub)) if low >= 1 else None
+    if op is _c.BRANCH:
+        _none, alternatives = arg
+        union: set[str] = set()
+        for alternative in alternatives:
+            atoms = _required(list(alternative))
+            if atoms is None:
+                return None
+            union |= atoms
+        return frozenset(union)
+    if op is _c.IN and 0 < len(arg) <= 8 and all(o is _c.LITERAL for o, _ in arg):
+        return frozenset(chr(code) for _, code in arg)
+    return None
+
+
+def _score(atoms: frozenset[str]) -> tuple[int, int]:
+    """Longer shortest literal first (fewer false alarms), then fewer literals; a lone
+    punctuation mark or ASCII character counts as shorter than a Chinese character."""
+    return (min(2 * len(a) - (len(a) == 1 and a < "\u3400") for a in atoms), -len(atoms))
+
+
+def _is_literal(pattern: str, atom: str) -> bool:
+    """True when ``pattern`` matches exactly the text ``atom`` and nothing else."""
+    try:
+        parsed = _sre_parser.parse(pattern)
+    except Exception:
+        return False
+    items = list(parsed)
+    return (not parsed.state.flags & ~_re.UNICODE and len(items) == len(atom)
+            and all(op is _c.LITERAL for op, _ in items))

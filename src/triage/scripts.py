@@ -23,6 +23,7 @@ import yaml
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Problem
@@ -82,6 +83,11 @@ class _BoundedCodeGenerator(CodeGenerator):
         self.write("))")
 
 
+#: The loop's read-only counters (``loop.first``...): plain values, safe to read directly.
+_LOOP_COUNTERS = frozenset({"first", "last", "index", "index0", "revindex", "revindex0",
+                            "length", "depth", "depth0"})
+
+
 class ReplySandbox(SandboxedEnvironment):
     """Jinja's sandbox, with no globals (no ``range``, ``lipsum``...), a few harmless
     filters, and ``*``, ``+`` and ``~`` bounded to ``MAX_REPLY_CHARS``.
@@ -112,6 +118,24 @@ class ReplySandbox(SandboxedEnvironment):
         elif operator == "+" and len(sized) == 2:
             _check_size(len(sized[0]) + len(sized[1]), "'+'")
         return super().call_binop(context, operator, left, right)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``d.label`` on a read-only mapping (a deadline of the context) reads its item,
+        and ``loop.last`` (or another of the loop's counters) reads it directly.
+
+        The sandbox would first look for an attribute (failing with an exception on a
+        mapping), then check it is safe: five times the cost, paid for every deadline of
+        every reply. Any other name falls back to the sandbox's own rules.
+        """
+        kind = type(obj)
+        if kind is MappingProxyType:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        elif kind is LoopContext and attribute in _LOOP_COUNTERS:
+            return getattr(obj, attribute)
+        return super().getattr(obj, attribute)
 
     def concat_bounded(self, values: Iterable[Any]) -> str:
         """``a ~ b``: joined as text, refused past ``MAX_REPLY_CHARS``."""

@@ -50,6 +50,11 @@ def fold(text: str) -> str:
     return text.translate(_TABLE)
 
 
+#: The Traditional characters of the table (CJK characters with a Simplified form).
+_TRADITIONAL: Final = re.compile(
+    "[" + "".join(chr(code) for code in sorted(_TABLE) if 0x3400 <= code <= 0xFAFF) + "]")
+
+
 def has_traditional(text: str) -> bool:
     """True when ``text`` contains a Traditional Chinese character that has a Simplified form."""
-    return any(ord(ch) in _TABLE and "\u3400" <= ch <= "\ufaff" for ch in text)
+    return _TRADITIONAL.search(text) is not None

@@ -6,8 +6,8 @@ per rule instead of a chain of closure calls:
 
 - ``any`` and ``none`` text tests are one integer AND: each word found sets the bits of
   the tests it satisfies in the complaint's masks ``MP`` (negation-aware) and ``MA``;
-- the policy's regexes are matched together once (RE2's filtered matching, ``regex.py``),
-  giving the mask ``MR``;
+- the policy's regexes are matched during the keyword pass (``regex.RegexSet``), giving
+  the mask ``MR``;
 - common field tests read record fields fetched once into locals, and tests of earlier
   stages' outputs read locals refreshed after each stage.
 
@@ -35,7 +35,6 @@ from ..conditions import (
     RegexTest,
     TextTest,
 )
-from ..regex import compile_set
 from ..schema import STAGE_OUTPUTS
 from ..validate import StageDef
 from .conditions import compile_condition
@@ -58,13 +57,13 @@ _ORDER = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 class _Emitter:
     """Turns condition trees into expression source, collecting their constants."""
 
-    def __init__(self, word_ids: dict[str, int]) -> None:
+    def __init__(self, word_ids: dict[str, int], regex_ids: Mapping[str, int]) -> None:
         self.word_ids = word_ids
         self.constants: list[Any] = []
         #: One bit per distinct word set of an ``any``/``none`` text test.
         self.bits: dict[frozenset[int], int] = {}
-        #: One bit per distinct regex, all matched together once per complaint.
-        self.regexes: dict[str, int] = {}
+        #: The bit of each regex in the mask the keyword pass computes (``Found.regexes``).
+        self.regexes = regex_ids
         #: Record fields read into locals once per complaint: path -> (local, getter).
         self.fields: dict[str, tuple[str, str]] = {}
         #: Outputs of earlier stages that conditions test, kept in locals: name -> local.
@@ -103,8 +102,7 @@ class _Emitter:
             mask, found = self.bit(ids), "MP" if cond.negation else "MA"
             return f"({found} & {mask})" if cond.mode == "any" else f"(not {found} & {mask})"
         if isinstance(cond, RegexTest):
-            bit = self.regexes.setdefault(cond.pattern, len(self.regexes))
-            return f"(MR & {hex(1 << bit)})"
+            return f"(MR & {hex(1 << self.regexes[cond.pattern])})"
         if isinstance(cond, OutputTest):
             values = self.const(frozenset(cond.values))
             if cond.name == "flags":
@@ -166,13 +164,14 @@ Program = Callable[[Context, bool], Fired]
 
 
 def compile_program(stages: Sequence[StageDef | None], ranks: Mapping[str, int],
-                    word_ids: dict[str, int]) -> Program:
+                    word_ids: dict[str, int], regex_ids: Mapping[str, int]) -> Program:
     """One function deciding every stage in order, setting ``ctx.outputs`` and ``ctx.flags``.
 
     ``stages`` come in evaluation order, None for an optional stage the policy leaves out
-    (it fires nothing); ``ranks`` orders severity values (higher wins).
+    (it fires nothing); ``ranks`` orders severity values (higher wins); ``regex_ids`` gives
+    each regex its bit in ``Found.regexes``.
     """
-    emitter = _Emitter(word_ids)
+    emitter = _Emitter(word_ids, regex_ids)
     const = emitter.const
     lines = ["def decide(ctx, given, K=K):\n", _PROLOGUE, "", f"    F = {const(frozenset())}\n",
              "    ctx.flags = F\n"]
@@ -225,8 +224,7 @@ def compile_program(stages: Sequence[StageDef | None], ranks: Mapping[str, int],
     masks = const(emitter.word_masks())
     lines[2] = "".join(f"    {local} = {getter}\n" for local, getter in emitter.fields.values())
     lines[2] += "".join(f"    {local} = None\n" for local in emitter.outputs.values())
-    if emitter.regexes:
-        lines[2] += f"    MR = {const(compile_set(list(emitter.regexes)))}(ctx.folded)\n"
+    lines[2] += "    MR = ctx.found.regexes\n"
     lines[2] += (f"    W = {masks}\n    MP = 0\n    for k in P:\n        MP |= W[k]\n"
                 "    if A is P:\n        MA = MP\n    else:\n        MA = 0\n"
                 "        for k in A:\n            MA |= W[k]\n")

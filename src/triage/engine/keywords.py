@@ -23,6 +23,7 @@ from typing import Any
 
 import re2
 
+from ..regex import RegexSet
 from ..text import CLAUSE_BREAKS
 
 #: RE2's memory budget for the set's automaton; past it, matching falls back to ``in``.
@@ -30,27 +31,34 @@ SET_MAX_MEM = 256 << 20
 
 
 class Found:
-    """The words of one text: present (not negated everywhere), all, and those negated once."""
+    """The words of one text: present (not negated everywhere), all, and those negated once;
+    and which of the policy's regexes match it (bit ``i``: regex ``i`` of the RegexSet)."""
 
-    __slots__ = ("all", "negated", "present")
+    __slots__ = ("all", "negated", "present", "regexes")
 
     def __init__(self, present: frozenset[int] | set[int], every: frozenset[int] | set[int],
-                 negated: frozenset[int] | set[int]) -> None:
+                 negated: frozenset[int] | set[int], regexes: int = 0) -> None:
         self.present = present
         self.all = every
         self.negated = negated
+        self.regexes = regexes
 
 
 NOTHING = Found(frozenset(), frozenset(), frozenset())
 
 
 class KeywordIndex:
-    """The words (ids ``0..n-1``) and negation cues of a policy, compiled into one RE2 set."""
+    """The words (ids ``0..n-1``), negation cues and regex atoms of a policy, in one RE2 set.
 
-    __slots__ = ("_cue_ids", "_cue_only", "_cues", "_n", "_reach", "_set", "_strings",
-                 "_window", "_words")
+    The atoms are the literals the policy's regexes need (``RegexSet``): found in the same
+    pass as the words, they tell which regexes can match at all.
+    """
 
-    def __init__(self, words: Sequence[str], cues: Sequence[str], window: int) -> None:
+    __slots__ = ("_atom_ids", "_cue_ids", "_cues", "_extra", "_n", "_needs", "_reach",
+                 "_regexes", "_set", "_strings", "_window", "_words")
+
+    def __init__(self, words: Sequence[str], cues: Sequence[str], window: int,
+                 regexes: RegexSet | None = None) -> None:
         if len(set(words)) != len(words) or "" in words or any("\x00" in w for w in words):
             raise ValueError("words must be distinct, non-empty and free of NUL")
         self._n = len(words)
@@ -58,33 +66,55 @@ class KeywordIndex:
         self._window = window
         strings = list(words)
         ids = {word: kid for kid, word in enumerate(strings)}
-        for cue in cues:
-            if cue and cue not in ids:
-                ids[cue] = len(strings)
-                strings.append(cue)
+        atoms = regexes.atoms if regexes is not None else ()
+        for extra in (*cues, *atoms):
+            if extra and extra not in ids:
+                ids[extra] = len(strings)
+                strings.append(extra)
         self._strings = tuple(strings)
         self._cues = tuple(sorted({c for c in cues if c}))
         self._cue_ids = frozenset(ids[c] for c in self._cues)
-        self._cue_only = frozenset(range(self._n, len(strings)))
+        self._extra = frozenset(range(self._n, len(strings)))
+        needs = [0] * len(strings)
+        if regexes is not None:
+            for atom, patterns in zip(atoms, regexes.needs, strict=True):
+                needs[ids[atom]] |= patterns
+        self._needs = tuple(needs)
+        self._atom_ids = frozenset(ids[a] for a in atoms)
+        self._regexes = regexes
         self._reach = window + max(map(len, words), default=0)
         self._set = _compile_set([re.escape(s) for s in strings])
 
     def word(self, kid: int) -> str:
         return self._strings[kid]
 
-    def find(self, folded: str) -> Found:
-        """Which words occur in ``folded``, and which of them only right after a cue."""
+    def find(self, folded: str, data: bytes | None = None) -> Found:
+        """Which words occur in ``folded``, and which of them only right after a cue.
+
+        ``data`` is ``folded`` in UTF-8, when the caller has it already (RE2 reads bytes).
+        """
+        if data is None:
+            data = folded.encode()
+        regexes = self._regexes
         if not folded or not self._strings:
-            return NOTHING
-        matched = _match(self._set, folded, self._strings)
+            return NOTHING if regexes is None else Found(
+                frozenset(), frozenset(), frozenset(), regexes.mask(data, folded, 0))
+        matched = _match(self._set, data, folded, self._strings)
+        matches = 0
+        if regexes is not None:
+            needs = self._needs
+            candidates = 0
+            for i in self._atom_ids.intersection(matched):
+                candidates |= needs[i]
+            matches = regexes.mask(data, folded, candidates)
         if not matched:
-            return NOTHING
+            return NOTHING if not matches else Found(frozenset(), frozenset(), frozenset(),
+                                                     matches)
         every = set(matched)
-        if self._cue_ids.isdisjoint(matched):
-            return Found(every, every, frozenset())  # no cue occurs, so every string is a word
-        every -= self._cue_only
-        if not every:
-            return Found(every, every, frozenset())
+        if self._extra:
+            every -= self._extra
+        if not every or self._cue_ids.isdisjoint(matched):
+            return Found(every, every, frozenset(), matches)  # no cue: no word negated
         strings = self._strings
         cue_ends = _cue_ends(folded, [strings[i] for i in self._cue_ids.intersection(matched)])
         # Only a word starting in the few characters after a cue can be negated: look for
@@ -93,7 +123,7 @@ class KeywordIndex:
         shadows = "\x00".join([folded[e:e + reach] for e in cue_ends])
         suspects = [kid for kid in every if strings[kid] in shadows]
         if not suspects:
-            return Found(every, every, frozenset())
+            return Found(every, every, frozenset(), matches)
         present = set(every)
         window = self._window
         negated = []
@@ -103,7 +133,7 @@ class KeywordIndex:
                 negated.append(kid)
                 if all(marks):
                     present.discard(kid)
-        return Found(present, every, frozenset(negated))
+        return Found(present, every, frozenset(negated), matches)
 
     def starts(self, folded: str, kid: int, found: Found, negation: bool) -> list[int]:
         """Start offsets of word ``kid``; with ``negation``, only the occurrences not negated."""
@@ -114,10 +144,10 @@ class KeywordIndex:
         return starts
 
 
-def _match(matcher: Any, text: str, strings: Sequence[str]) -> list[int]:
-    """Indexes of the set's patterns that match ``text``; plain search if RE2 gives up."""
+def _match(matcher: Any, data: bytes, text: str, strings: Sequence[str]) -> list[int]:
+    """Indexes of the set's patterns in ``text`` (``data`` in UTF-8); ``in`` if RE2 gives up."""
     try:
-        return matcher.Match(text) or []
+        return matcher(data) or []
     except Exception:  # RE2 ran out of memory for its automaton
         return [i for i, s in enumerate(strings) if s in text]
 
@@ -133,7 +163,9 @@ def _compile_set(patterns: list[str]) -> Any:
     for pattern in patterns:
         matcher.Add(pattern)
     matcher.Compile()
-    return matcher
+    # The C object's own Match, fed UTF-8 once per text, skips the wrapper's encoding.
+    native = getattr(matcher, "_set", matcher)
+    return native.Match
 
 
 def _starts(text: str, word: str) -> list[int]:
