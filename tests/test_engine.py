@@ -14,7 +14,7 @@ import triage
 from triage.conditions import RegexTest, walk
 from triage.engine.context import Context
 from triage.engine.keywords import KeywordIndex
-from triage.regex import RegexSet, compile_pattern, required_atoms
+from triage.regex import RegexSet, compile_pattern, required_clauses
 from triage.schema import STAGES
 from triage.text import fold
 
@@ -344,11 +344,12 @@ def test_default_policy_regexes_on_the_corpus() -> None:
     assert matched > 20  # the corpus exercises the regexes, not only their absence
 
 
-@pytest.mark.parametrize(("pattern", "atoms"), [
-    ("刹车([^片]|$)", {"刹车"}),
-    ("(说|称)[^。]{0,40},(但|可)", {"说", "称"}),
-    ("希望[^。!?]{0,15}能", {"希望"}),
-    ("!", {"!"}),
+@pytest.mark.parametrize(("pattern", "clauses"), [
+    ("刹车([^片]|$)", [{"刹车"}]),
+    ("(说|称)[^。]{0,40},(但|可)", [{"说", "称"}, {","}, {"但", "可"}]),
+    ("希望[^。!?]{0,15}能", [{"希望"}, {"能"}]),
+    ("(派|安排)[^,]{0,6}(人|师傅)", [{"派", "安排"}, {"人", "师傅"}]),
+    ("!", [{"!"}]),
     ("a*", None),            # may match the empty string: nothing is required
     ("a|b*", None),
     ("[[:digit:]]次", None),  # POSIX class: Python's parser reads it differently
@@ -356,6 +357,8 @@ def test_default_policy_regexes_on_the_corpus() -> None:
     ("\\pN次", None),         # RE2-only escapes
     ("\\Q.\\E", None),
 ])
-def test_required_atoms(pattern: str, atoms: set[str] | None) -> None:
-    result = required_atoms(pattern)
-    assert (None if result is None else set(result)) == atoms
+def test_required_clauses(pattern: str, clauses: list[set[str]] | None) -> None:
+    """Every match contains one literal of each clause; None when nothing is known."""
+    result = required_clauses(pattern)
+    found = None if result is None else sorted(map(sorted, result))
+    assert found == (None if clauses is None else sorted(map(sorted, clauses)))

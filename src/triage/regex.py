@@ -40,7 +40,7 @@ def compile_pattern(pattern: str) -> Any:
 class RegexSet:
     """The policy's regexes, matched together: which of them match a text, as a bit mask.
 
-    Most complaints contain none of the literals a pattern needs (``required_atoms``), so
+    Most complaints lack some literal a pattern needs (``required_clauses``), so
     the patterns are not run at all: the keyword pass (``KeywordIndex``) searches the
     atoms along with the words, and only when an atom occurs does RE2 run, as filtered
     matching over all patterns (one RE2 set of all patterns is slower: bounded repeats of
@@ -49,7 +49,7 @@ class RegexSet:
     ``compile_pattern``.
     """
 
-    __slots__ = ("_always", "_literal", "_match", "_singles", "atoms", "needs")
+    __slots__ = ("_always", "_literal", "_match", "_require", "_singles", "atoms", "needs")
 
     def __init__(self, patterns: list[str]) -> None:
         options = _options()
@@ -62,31 +62,45 @@ class RegexSet:
         self._match = matcher.Match if native is None else native.Match
         self._singles = tuple(compile_pattern(p) for p in patterns)
         atoms: dict[str, int] = {}
-        needs: list[int] = []  # per atom: the patterns that need it
+        needs: list[int] = []  # per atom: the clauses (bits) it satisfies
+        clauses: dict[tuple[int, frozenset[str]], int] = {}
+        require: list[tuple[int, int]] = []  # (pattern bit, its clauses)
         always = literal = 0
         for bit, pattern in enumerate(patterns):
-            required = required_atoms(pattern)
+            required = required_clauses(pattern)
             if required is None:
                 always |= 1 << bit
                 continue
-            if len(required) == 1 and _is_literal(pattern, next(iter(required))):
+            mask = 0
+            for clause in required:
+                clause_bit = 1 << clauses.setdefault((bit, clause), len(clauses))
+                mask |= clause_bit
+                for atom in clause:
+                    if atoms.setdefault(atom, len(atoms)) == len(needs):
+                        needs.append(0)
+                    needs[atoms[atom]] |= clause_bit
+            require.append((1 << bit, mask))
+            if len(required) == 1 and len(required[0]) == 1 and _is_literal(
+                    pattern, next(iter(required[0]))):
                 literal |= 1 << bit
-            for atom in required:
-                if atoms.setdefault(atom, len(atoms)) == len(needs):
-                    needs.append(0)
-                needs[atoms[atom]] |= 1 << bit
-        #: The literals to search for; ``needs[i]``: the patterns that need ``atoms[i]``.
+        #: The literals to search for; ``needs[i]``: the clauses ``atoms[i]`` satisfies.
         self.atoms = tuple(atoms)
         self.needs = tuple(needs)
+        self._require = tuple(require)
         self._always = always
         self._literal = literal
 
-    def mask(self, data: bytes, text: str, candidates: int) -> int:
+    def mask(self, data: bytes, text: str, clauses: int) -> int:
         """Bit ``i`` set when pattern ``i`` matches ``text`` (``data`` is it in UTF-8).
 
-        ``candidates``: the patterns whose atoms occur in ``text`` (from ``needs``).
+        ``clauses``: the clauses the atoms found in ``text`` satisfy (from ``needs``); a
+        pattern can match only when all its clauses are.
         """
-        candidates |= self._always
+        candidates = self._always
+        if clauses:
+            for bit, wanted in self._require:
+                if clauses & wanted == wanted:
+                    candidates |= bit
         bits = candidates & self._literal
         rest = candidates ^ bits
         if not rest:
@@ -100,8 +114,9 @@ class RegexSet:
         return bits
 
 
-def required_atoms(pattern: str) -> frozenset[str] | None:
-    """Literals of which every match of ``pattern`` contains at least one; None if unknown.
+def required_clauses(pattern: str) -> tuple[frozenset[str], ...] | None:
+    """Sets of literals such that every match of ``pattern`` contains one literal of each
+    set; None when nothing is known to be required.
 
     Read from Python's parse of the pattern, which agrees with RE2's on the syntax it
     accepts; anything it parses differently or not at all (POSIX classes, ``\\p``, flags,
@@ -116,50 +131,48 @@ def required_atoms(pattern: str) -> frozenset[str] | None:
         return None
     if parsed.state.flags & ~(_re.UNICODE | _re.DOTALL | _re.MULTILINE):
         return None
-    atoms = _required(list(parsed))
-    return None if atoms is None or "" in atoms else atoms
+    clauses = _required(list(parsed))
+    return tuple(sorted(clauses, key=sorted)) if clauses else None
 
 
-def _required(items: list[Any]) -> frozenset[str] | None:
-    """The best set of required literals of a sequence of parsed items (longest minimum)."""
-    best: frozenset[str] | None = None
+def _required(items: list[Any]) -> set[frozenset[str]]:
+    """The clauses of a sequence of parsed items: each run of literals, and the clauses of
+    each item that must match at least once."""
+    clauses: set[frozenset[str]] = set()
     run: list[str] = []
-
-    def consider(candidate: frozenset[str] | None) -> None:
-        nonlocal best
-        if candidate and (best is None or _score(candidate) > _score(best)):
-            best = candidate
-
     for op, arg in items:
         if op is _c.LITERAL:
             run.append(chr(arg))
             continue
-        consider(frozenset(["".join(run)]) if run else None)
+        if run:
+            clauses.add(frozenset(["".join(run)]))
         run = []
-        consider(_required_one(op, arg))
-    consider(frozenset(["".join(run)]) if run else None)
-    return best
+        clauses |= _required_one(op, arg)
+    if run:
+        clauses.add(frozenset(["".join(run)]))
+    return clauses
 
 
-def _required_one(op: Any, arg: Any) -> frozenset[str] | None:
+def _required_one(op: Any, arg: Any) -> set[frozenset[str]]:
     if op is _c.SUBPATTERN:
         _group, add_flags, del_flags, sub = arg
-        return None if add_flags or del_flags else _required(list(sub))
+        return set() if add_flags or del_flags else _required(list(sub))
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
         low, _high, sub = arg
-        return _required(list(sub)) if low >= 1 else None
-    if op is _c.BRANCH:
+        return _required(list(sub)) if low >= 1 else set()
+    if op is _c.BRANCH:  # one clause: the best clause of every alternative, together
         _none, alternatives = arg
         union: set[str] = set()
         for alternative in alternatives:
-            atoms = _required(list(alternative))
-            if atoms is None:
-                return None
-            union |= atoms
-        return frozenset(union)
+            options = _required(list(alternative))
+            if not options:
+                return set()
+            best: frozenset[str] = max(options, key=_score)
+            union |= best
+        return {frozenset(union)}
     if op is _c.IN and 0 < len(arg) <= 8 and all(o is _c.LITERAL for o, _ in arg):
-        return frozenset(chr(code) for _, code in arg)
-    return None
+        return {frozenset(chr(code) for _, code in arg)}
+    return set()
 
 
 def _score(atoms: frozenset[str]) -> tuple[int, int]:
