@@ -476,30 +476,14 @@ class BusinessCalendar:
         when the table cannot answer (a zone with daylight saving, a date outside the years
         of fixed offset, a very long span): the caller then walks, as ``durations`` does."""
         table = self._table
-        if table is None or not _FIXED_LO <= ordinal <= _FIXED_HI:
-            return None
-        day = ordinal - _EPOCH_ORDINAL
-        fixed = table.offset
-        end, last = table.add_time(day, us + fixed - day * US_PER_DAY, need)
-        last += _EPOCH_ORDINAL
-        if last > _FIXED_HI or last - ordinal > _TABLE_SPAN:
-            return None
-        return end - fixed, last
+        return None if table is None else _on_table(table, table.add_time, us, ordinal, need)
 
     def add_working_days(self, us: int, ordinal: int, days: int) -> tuple[int, int] | None:
         """The end of working hours of the ``days``-th working day after the one of the
         next working moment from ``us`` (on local date ``ordinal``), and its local date;
         ``None`` when the table cannot answer (see ``add_working_time``)."""
         table = self._table
-        if table is None or not _FIXED_LO <= ordinal <= _FIXED_HI:
-            return None
-        day = ordinal - _EPOCH_ORDINAL
-        fixed = table.offset
-        end, last = table.add_days(day, us + fixed - day * US_PER_DAY, days)
-        last += _EPOCH_ORDINAL
-        if last > _FIXED_HI or last - ordinal > _TABLE_SPAN:
-            return None
-        return end - fixed, last
+        return None if table is None else _on_table(table, table.add_days, us, ordinal, days)
 
     # -- public conveniences -----------------------------------------------------------
 
@@ -529,6 +513,20 @@ class BusinessCalendar:
             a, oa, b, ob, sign = b, ob, a, oa, -1
         self.check_years(oa, ob)
         return timedelta(microseconds=sign * self.working_us(a, b, oa, ob))
+
+
+def _on_table(table: _Table, step: Callable[[int, int, int], tuple[int, int]], us: int,
+              ordinal: int, amount: int) -> tuple[int, int] | None:
+    """Run ``step`` of ``table`` (from a day and a wall-clock offset in it) on an epoch
+    instant; ``None`` when the start or the result lies where the table cannot answer."""
+    if not _FIXED_LO <= ordinal <= _FIXED_HI:
+        return None
+    day = ordinal - _EPOCH_ORDINAL
+    end, last = step(day, us + table.offset - day * US_PER_DAY, amount)
+    last += _EPOCH_ORDINAL
+    if last > _FIXED_HI or last - ordinal > _TABLE_SPAN:
+        return None
+    return end - table.offset, last
 
 
 @dataclass(frozen=True, slots=True)
