@@ -53,8 +53,7 @@ def main() -> None:
 
     def context(c: triage.Complaint) -> Context:
         folded = fold(c.text)
-        data = folded.encode()
-        return Context(c, folded, index, index.find(folded, data), zone, None, data)
+        return Context(c, folded, index, index.find(folded), zone, None)
 
     steps: list[tuple[str, Callable[[Any], Any]]] = [
         ("fold the text", lambda c: fold(c.text)),

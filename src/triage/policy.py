@@ -130,7 +130,7 @@ class Policy:
         setter(self, "path", path)
         setter(self, "_word_ids", MappingProxyType(words))
         setter(self, "_index", KeywordIndex(list(words), cues, negation.window,
-                                            RegexSet(list(patterns))))
+                                            RegexSet(list(patterns)) if patterns else None))
         setter(self, "_stages", MappingProxyType(compile_stages(model, words)))
         ranks = {v: i for i, v in enumerate(model.taxonomy["severity"])}
         in_order = [model.stages.get(name) for name in STAGES]
@@ -218,9 +218,8 @@ class Policy:
                                     f"accepts at most {self._max_text:,}")],
                 complaint_id=record.id)
         folded = fold(record.text)
-        data = folded.encode()
         index = self._index
-        ctx = Context(record, folded, index, index.find(folded, data), self._tz, now, data)
+        ctx = Context(record, folded, index, index.find(folded), self._tz, now)
         given = record.request_type
         if given is not None:
             ctx.outputs["request_type"] = given.value

@@ -63,7 +63,7 @@ class RegexSet:
         self._singles = tuple(compile_pattern(p) for p in patterns)
         atoms: dict[str, int] = {}
         needs: list[int] = []  # per atom: the clauses (bits) it satisfies
-        clauses: dict[tuple[int, frozenset[str]], int] = {}
+        clause_bit = 1
         require: list[tuple[int, int]] = []  # (pattern bit, its clauses)
         always = literal = 0
         for bit, pattern in enumerate(patterns):
@@ -72,13 +72,13 @@ class RegexSet:
                 always |= 1 << bit
                 continue
             mask = 0
-            for clause in required:
-                clause_bit = 1 << clauses.setdefault((bit, clause), len(clauses))
+            for clause in required:  # distinct clauses: each gets the next bit
                 mask |= clause_bit
                 for atom in clause:
                     if atoms.setdefault(atom, len(atoms)) == len(needs):
                         needs.append(0)
                     needs[atoms[atom]] |= clause_bit
+                clause_bit <<= 1
             require.append((1 << bit, mask))
             if len(required) == 1 and len(required[0]) == 1 and _is_literal(
                     pattern, next(iter(required[0]))):

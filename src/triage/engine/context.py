@@ -16,16 +16,14 @@ from .keywords import Found, KeywordIndex
 class Context:
     """Everything a compiled condition may look at while one complaint is evaluated."""
 
-    __slots__ = ("_index", "_now", "_received", "_tz", "all", "complaint", "data", "flags",
-                 "folded", "found", "outputs", "present", "text")
+    __slots__ = ("_index", "_now", "_received", "_tz", "all", "complaint", "flags", "folded",
+                 "found", "outputs", "present", "text")
 
     def __init__(self, complaint: Complaint, folded: str, index: KeywordIndex, found: Found,
-                 tz: tzinfo, now: datetime | None, data: bytes | None = None) -> None:
+                 tz: tzinfo, now: datetime | None) -> None:
         self.complaint = complaint
         self.text = complaint.text
         self.folded = folded
-        #: ``folded`` in UTF-8, which RE2 reads.
-        self.data = folded.encode() if data is None else data
         self.found = found
         self.present = found.present
         self.all = found.all

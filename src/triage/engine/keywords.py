@@ -88,13 +88,10 @@ class KeywordIndex:
     def word(self, kid: int) -> str:
         return self._strings[kid]
 
-    def find(self, folded: str, data: bytes | None = None) -> Found:
-        """Which words occur in ``folded``, and which of them only right after a cue.
-
-        ``data`` is ``folded`` in UTF-8, when the caller has it already (RE2 reads bytes).
-        """
-        if data is None:
-            data = folded.encode()
+    def find(self, folded: str) -> Found:
+        """Which words occur in ``folded``, which of them only right after a cue, and which
+        regexes match it."""
+        data = folded.encode()  # RE2 reads UTF-8: encoded once for the words and regexes
         regexes = self._regexes
         if not folded or not self._strings:
             return NOTHING if regexes is None else Found(
@@ -103,10 +100,10 @@ class KeywordIndex:
         matches = 0
         if regexes is not None:
             needs = self._needs
-            candidates = 0
+            clauses = 0  # the regexes' required literal sets that the text satisfies
             for i in self._atom_ids.intersection(matched):
-                candidates |= needs[i]
-            matches = regexes.mask(data, folded, candidates)
+                clauses |= needs[i]
+            matches = regexes.mask(data, folded, clauses)
         if not matched:
             return NOTHING if not matches else Found(frozenset(), frozenset(), frozenset(),
                                                      matches)
