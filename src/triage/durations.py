@@ -29,6 +29,7 @@ from typing import Any, Literal
 from .calendar import MAX_SCAN_DAYS, US_PER_MINUTE, BusinessCalendar, DayPlan
 from .datefmt import format_date, format_due, format_hhmm, format_length, format_moment
 from .errors import CalendarError
+from .frozen import positional_builder
 
 Unit = Literal["m", "h", "d", "wm", "wh", "wd", "same_day"]
 
@@ -275,29 +276,8 @@ class DueTime:
         }
 
 
-#: DueTime's slot setters: filling the slots directly builds the same object as the frozen
-#: ``__init__`` in half the time (that one sets each field through ``object.__setattr__``).
-_SET_DUE = tuple(DueTime.__dict__[name].__set__ for name in (
-    "calendar", "duration", "start", "due", "warnings", "milestone", "raw_trace", "retrace"))
-_new_object = object.__new__
-
-
-def _new_due(calendar: str, duration: Duration, start: datetime, due: datetime,
-             warnings: tuple[str, ...], milestone: str | None,
-             raw_trace: tuple[RawStep, ...] | None,
-             retrace: Callable[[], tuple[RawStep, ...]] | None) -> DueTime:
-    """``DueTime(calendar, duration, ...)``, built faster (see ``_SET_DUE``)."""
-    made: DueTime = _new_object(DueTime)
-    s0, s1, s2, s3, s4, s5, s6, s7 = _SET_DUE
-    s0(made, calendar)
-    s1(made, duration)
-    s2(made, start)
-    s3(made, due)
-    s4(made, warnings)
-    s5(made, milestone)
-    s6(made, raw_trace)
-    s7(made, retrace)
-    return made
+#: ``DueTime`` from its 8 field values, positionally (computed for every milestone).
+_new_due = positional_builder(DueTime)
 
 
 @dataclass(frozen=True, slots=True)
