@@ -23,7 +23,7 @@ from synthetic import generate
 import triage
 from triage.decision import Decision, Explanation, RoleRef, new_decision
 from triage.engine.context import Context
-from triage.text import fold
+from triage.text.folding import fold
 
 
 def per_call_us(work: Callable[[Any], Any], items: list[Any], passes: int = 9) -> float:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import triage
-from triage.durations import Duration, compute_due
+from triage.deadlines.durations import Duration, compute_due
 
 CASES = (("office", "2wh"), ("office", "2wd"), ("office", "same_day"), ("quality", "7wd"),
          ("dealer", "30wm"), ("hotline", "48h"), ("dealer", "3d"))

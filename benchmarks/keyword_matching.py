@@ -20,7 +20,7 @@ import yaml
 from synthetic import generate
 
 import triage
-from triage.text import fold
+from triage.text.folding import fold
 
 Matcher = Callable[[str], Any]
 #: Text length buckets (characters, inclusive upper bounds) reported separately.

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import triage
-from triage.store import PolicyStore
+from triage.integrations.store import PolicyStore
 
 MINIMAL = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "minimal" / "policy.yaml"
 

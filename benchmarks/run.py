@@ -31,7 +31,7 @@ from scaled_policy import write_scaled_policy
 from synthetic import generate
 
 import triage
-from triage.text import fold
+from triage.text.folding import fold
 
 SCALED_SIZES: tuple[int, ...] = (20, 100, 500)
 #: Targets: complaints/s for the pre-validated path, and load+compile time of the default.

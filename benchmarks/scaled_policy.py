@@ -18,7 +18,7 @@ import synthetic
 import yaml
 
 import triage
-from triage.text import fold
+from triage.text.folding import fold
 
 #: Share of the rules each stage gets (the rest goes to ``category``).
 STAGE_SHARE: dict[str, float] = {

@@ -11,7 +11,10 @@ import yaml
 
 import triage
 
+#: The repository, the test fixtures and the labelled corpus, for tests in any subfolder.
+ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS_DIR = Path(__file__).parent / "corpus"
 
 
 @pytest.fixture(scope="session")

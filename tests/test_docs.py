@@ -70,3 +70,17 @@ def test_readme_python_example_prints_what_its_comments_say(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "repair_quality severe general"
     assert "首次联系客户 11月24日(周二)上午9:50前" in lines
+
+
+def test_every_file_the_docs_name_exists() -> None:
+    """Each ``tests/``, ``benchmarks/`` or ``triage/`` file a page names is where it says."""
+    root = DOCS.parent
+    pages = [*DOCS.glob("*.md"), root / "README.md", root / "tests" / "corpus" / "README.md"]
+    missing = []
+    for page in pages:
+        text = page.read_text("utf-8")
+        for path in re.findall(r"`((?:tests|benchmarks|triage)/[\w/]+\.py)", text):
+            where = root / "src" / path if path.startswith("triage/") else root / path
+            if not where.exists():
+                missing.append(f"{page.name}: {path}")
+    assert missing == []

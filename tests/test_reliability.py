@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import triage
-from triage.batch import decide_line, triage_lines
 from triage.cli import main
-from triage.schema import policy_json_schema
-from triage.store import PolicyStore
+from triage.integrations.batch import decide_line, triage_lines
+from triage.integrations.store import PolicyStore
+from triage.language.schema import policy_json_schema
 
 from .conftest import FIXTURES, prepend_rules, scale, write_policy
 

@@ -10,7 +10,7 @@ Load a policy once, then decide complaints with it::
 """
 
 from .complaint import Channel, Complaint, Customer, Demand, Handling, Product, RequestType
-from .deadlines import Deadline
+from .deadlines.planner import Deadline
 from .decision import (
     DECISION_SCHEMA_VERSION,
     AbsenceEvidence,
@@ -20,6 +20,7 @@ from .decision import (
     KeywordEvidence,
     OutputEvidence,
     RegexEvidence,
+    Reply,
     RoleRef,
     RuleHit,
     decision_json_schema,
@@ -27,16 +28,17 @@ from .decision import (
 from .errors import (
     CalendarError,
     ComplaintError,
+    DecisionError,
     EngineError,
     FieldIssue,
     PolicyError,
     Problem,
     RecordError,
+    RenderError,
     TriageError,
 )
-from .guard import Finding
 from .policy import Policy, bundled_policy_path, load_policy
-from .scripts import Reply
+from .replies.guard import Finding
 from .status import CaseStatus, Event, MilestoneStatus
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "Customer",
     "Deadline",
     "Decision",
+    "DecisionError",
     "Demand",
     "EngineError",
     "Event",
@@ -67,6 +70,7 @@ __all__ = [
     "Product",
     "RecordError",
     "RegexEvidence",
+    "RenderError",
     "Reply",
     "RequestType",
     "RoleRef",

@@ -10,21 +10,22 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from .analysis import analyse
-from .batch import decide_line, triage_lines
-from .cases import run_all
+from .authoring.analysis import analyse
+from .authoring.cases import run_all
+from .authoring.diff import diff_policies
+from .authoring.explain import format_explanation
 from .complaint import Channel, blank_line
 from .decision import Decision
-from .diff import diff_policies
 from .errors import PolicyError, Problem, RecordError, TriageError, format_report
-from .explain import format_explanation
+from .integrations.batch import decide_line, triage_lines
+from .integrations.output import AtomicOutput, refuse_same_file, skip_decided
+from .language.schema import policy_json_schema
 from .policy import Policy, bundled_policy_path, load_policy
-from .schema import policy_json_schema
 
 EXIT_OK, EXIT_FATAL, EXIT_RECORDS = 0, 1, 2
 #: ``triage check --strict`` when the policy loads but has warnings.
@@ -69,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
                             "none (default: the clock); makes reruns give the same output")
     route.add_argument("--workers", type=int, default=1,
                        help="worker processes (several cores; default 1)")
+    route.add_argument("--resume", action="store_true",
+                       help="continue a run that was killed: keep the decided lines of "
+                            "--out FILE's partial output (FILE.partial) and go on")
     route.set_defaults(run=_route)
 
     explain = sub.add_parser("explain", help="show the decision for one complaint, and why")
@@ -139,38 +143,49 @@ def _route(args: argparse.Namespace) -> int:
         path = Path(args.input)
         if not path.is_file():
             raise TriageError(f"input file not found: {args.input}")
+        if args.out:
+            refuse_same_file(path, Path(args.out))
         source = path.open("rb")
         total = path.stat().st_size
+    if args.resume and not args.out:
+        raise TriageError("--resume continues a run that wrote to --out FILE; give --out")
     show_progress = (not args.no_progress and total > 0 and sys.stderr.isatty())
-    out: IO[str] = (open(args.out, "w", encoding="utf-8") if args.out  # noqa: SIM115
-                    else sys.stdout)
-    failed = 0
+    target = AtomicOutput(Path(args.out), resume=args.resume) if args.out else None
+    out: IO[str] | AtomicOutput = target if target is not None else sys.stdout
+    first, rest = (skip_decided(source, target.kept) if target is not None and target.kept
+                   else (1, iter(source)))
+    failed = sum(1 for line in target.kept if line.startswith('{"error"')) if target else 0
+    finished = False
     try:
         if args.workers > 1 and not args.strict:
-            for is_error, text in triage_lines(source, policy=args.policy,
-                                               workers=args.workers, now=args.now):
+            for is_error, text in triage_lines(rest, policy=args.policy, now=args.now,
+                                               workers=args.workers, first_line=first):
                 failed += is_error
                 out.write(text + "\n")
-            return _route_done(failed)
-        progress = _Progress(total) if show_progress else None
-        for result in _route_lines(policy, source, progress, args.now):
-            if isinstance(result, RecordError):
-                failed += 1
+        else:
+            progress = _Progress(total) if show_progress else None
+            for result in _route_lines(policy, enumerate(rest, start=first), progress,
+                                       args.now):
                 out.write(result.to_json() + "\n")
-                if args.strict:
-                    print(f"triage: line {result.line}: {result.message}", file=sys.stderr)
-                    return EXIT_RECORDS
-            else:
-                out.write(result.to_json() + "\n")
-        if progress:
-            progress.finish()
+                if isinstance(result, RecordError):
+                    failed += 1
+                    if args.strict:
+                        print(f"triage: line {result.line}: {result.message}",
+                              file=sys.stderr)
+                        finished = True
+                        return EXIT_RECORDS
+            if progress:
+                progress.finish()
+        finished = True
     finally:
         if source is not sys.stdin.buffer:
             source.close()
-        if out is not sys.stdout:
-            out.close()
-        else:
-            out.flush()
+        if target is None:
+            sys.stdout.flush()
+        elif finished:
+            target.commit()
+        else:  # killed or failed: FILE untouched, the partial output kept for --resume
+            target.abandon()
     return _route_done(failed)
 
 
@@ -181,10 +196,11 @@ def _route_done(failed: int) -> int:
     return EXIT_RECORDS if failed else EXIT_OK
 
 
-def _route_lines(policy: Policy, source: IO[bytes], progress: _Progress | None,
+def _route_lines(policy: Policy, lines: Iterable[tuple[int, bytes]],
+                 progress: _Progress | None,
                  now: datetime | None) -> Iterator[Decision | RecordError]:
     """One result per non-blank input line, in order; undecodable lines become errors."""
-    for number, raw in enumerate(source, start=1):
+    for number, raw in lines:
         if progress:
             progress.advance(len(raw))
         result = decide_line(policy, number, raw, now)

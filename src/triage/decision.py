@@ -14,16 +14,42 @@ from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from .frozen import positional_builder
+from ._frozen import positional_builder
 
 if TYPE_CHECKING:
-    from .deadlines import Deadline
-    from .scripts import Reply
+    from .deadlines.planner import Deadline
 
 #: Bumped whenever a field of the JSON form of a Decision changes meaning or disappears.
 DECISION_SCHEMA_VERSION = 1
 
 JsonScalar = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The reply script a decision chose, rendered, with the values it was given."""
+
+    script_id: str
+    text: str
+    variables: Mapping[str, Any]
+    locale: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"script_id": self.script_id, "text": self.text,
+                "variables": _plain(self.variables), "locale": self.locale}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_reply, (self.script_id, self.text, _plain(self.variables), self.locale))
+
+
+def _plain(variables: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: ([dict(d) for d in v] if k == "deadlines" else v) for k, v in variables.items()}
+
+
+def _reply(script_id: str, text: str, variables: dict[str, Any], locale: str) -> Reply:
+    frozen = {k: (tuple(MappingProxyType(d) for d in v) if k == "deadlines" else v)
+              for k, v in variables.items()}
+    return Reply(script_id, text, MappingProxyType(frozen), locale)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ sorted by location, in the spirit of Jinja's ``TemplateSyntaxError``.
 
 from __future__ import annotations
 
+import difflib
 import json
 import unicodedata
 from collections.abc import Iterable
@@ -160,6 +161,28 @@ class CalendarError(TriageError):
         super().__init__(message)
 
 
+class RenderError(TriageError):
+    """A reply template failed for one complaint at run time (a division by zero, an index
+    past the end, the size limit): names the template file and, where Jinja knows it, the
+    line."""
+
+    def __init__(self, message: str, *, template: str, line: int | None) -> None:
+        self.message = message
+        self.template = template
+        self.line = line
+        where = f"{template}:{line}" if line is not None else template
+        super().__init__(f"{where}: {message}")
+
+
+class DecisionError(TriageError):
+    """Deciding one complaint failed for a reason its fields do not explain: the Python
+    error is named in the message and kept as ``__cause__``."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldIssue:
     """One reason a complaint record was rejected, with the field it concerns."""
@@ -204,17 +227,28 @@ class RecordError:
     message: str
     complaint_id: str | None = None
     issues: tuple[FieldIssue, ...] = field(default=())
+    #: For ``render-error``: the reply template that failed, and its line when known.
+    template: str | None = None
+    template_line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "line": self.line,
-                "code": self.code,
-                "message": self.message,
-                "id": self.complaint_id,
-                "issues": [{"field": i.field, "message": i.message} for i in self.issues],
-            }
+        error: dict[str, Any] = {
+            "line": self.line,
+            "code": self.code,
+            "message": self.message,
+            "id": self.complaint_id,
+            "issues": [{"field": i.field, "message": i.message} for i in self.issues],
         }
+        if self.template is not None:
+            error["template"] = self.template
+            error["template_line"] = self.template_line
+        return {"error": error}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def did_you_mean(name: str, known: Iterable[str], prefix: str = "") -> str | None:
+    """The hint naming the known name closest to ``name``, or None when none is close."""
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"did you mean '{prefix}{close[0]}'?" if close else None

@@ -17,31 +17,33 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from .complaint import Complaint, blank_line, parse_complaint
-from .conditions import RegexTest, TextTest, walk
-from .deadlines import CalendarChoice, Deadline, DeadlinePlanner
-from .decision import Decision, Explanation, RoleRef, RuleHit, new_decision
-from .engine.codegen import Fired, Program, compile_program
+from .deadlines.planner import CalendarChoice, Deadline, DeadlinePlanner
+from .decision import Decision, Explanation, Reply, RoleRef, new_decision
+from .engine.codegen import Program, compile_program
 from .engine.conditions import field_reader
 from .engine.context import Context
 from .engine.durable import durable_program
-from .engine.keywords import KeywordIndex
-from .engine.stages import CompiledStage, compile_stages, given_request_type
+from .engine.keywords import KeywordIndex, policy_literals
+from .engine.stages import CompiledStage, compile_stages, explain_fired
 from .errors import (
     CalendarError,
     ComplaintError,
+    DecisionError,
     EngineError,
     FieldIssue,
     Problem,
     RecordError,
+    RenderError,
+    TriageError,
 )
-from .guard import Finding
-from .loader import load_files
-from .regex import RegexSet
-from .replies import ReplyWriter
-from .schema import STAGES
+from .language.loader import load_files
+from .language.schema import STAGES
+from .language.validate import PolicyModel, validate_policy
+from .replies.guard import Finding
+from .replies.render import ReplyWriter
 from .status import CaseStatus, Event, case_status
-from .text import fold
-from .validate import PolicyModel, validate_policy
+from .text.folding import fold
+from .text.regex import RegexSet
 
 #: Longest complaint text accepted (characters), unless ``load_policy`` says otherwise.
 DEFAULT_MAX_TEXT_LENGTH = 1_000_000
@@ -113,16 +115,7 @@ class Policy:
     def __init__(self, model: PolicyModel, path: Path, *,
                  max_text_length: int = DEFAULT_MAX_TEXT_LENGTH,
                  engine: Engine = "compiled") -> None:
-        words: dict[str, int] = {}
-        patterns: dict[str, int] = {}
-        for stage in model.stages.values():
-            for rule in stage.rules:
-                for cond in walk(rule.condition):
-                    if isinstance(cond, TextTest):
-                        for word in cond.words:
-                            words.setdefault(word.folded, len(words))
-                    elif isinstance(cond, RegexTest):
-                        patterns.setdefault(cond.pattern, len(patterns))
+        words, patterns = policy_literals(model)
         setter = object.__setattr__
         negation = model.meta.negation
         cues = [fold(c) for c in negation.cues] if negation.enabled else []
@@ -140,7 +133,9 @@ class Policy:
         choices = {name: CalendarChoice(c.field, MappingProxyType(dict(c.cases)), c.default,
                                         field_reader(c.field))
                    for name, c in model.calendar_choices.items()}
-        setter(self, "_writer", ReplyWriter(model))
+        setter(self, "_writer", ReplyWriter(
+            model.scripts, model.taxonomy, (role.name for role in model.roles.values()),
+            model.meta.company, model.meta.hotline))
         setter(self, "_planner", DeadlinePlanner(
             model.calendars, choices, model.meta.default_calendar,
             model.taxonomy.get("milestones", {}), model.calendar_labels))
@@ -207,9 +202,11 @@ class Policy:
     def triage(self, complaint: Record, *, now: datetime | None = None) -> Decision:
         """Decide one complaint. ``now`` stands in for ``received_at`` when the record has none.
 
-        Raises ``ComplaintError`` when the record is invalid, and ``CalendarError`` when a
+        Raises ``ComplaintError`` when the record is invalid, ``CalendarError`` when a
         deadline needs a year for which a calendar set to ``beyond_data: error`` has no
-        holiday data.
+        holiday data, ``RenderError`` (template file and line) when the chosen reply
+        template fails for this complaint, and ``DecisionError`` for any other failure:
+        never a bare Python exception.
         """
         record = parse_complaint(complaint)  # type: ignore[arg-type]
         if len(record.text) > self._max_text:
@@ -217,6 +214,15 @@ class Policy:
                 [FieldIssue("text", f"text has {len(record.text):,} characters; this policy "
                                     f"accepts at most {self._max_text:,}")],
                 complaint_id=record.id)
+        try:
+            return self._decide(record, now)
+        except TriageError:
+            raise
+        except Exception as exc:  # a failure no field of the record explains
+            raise DecisionError(f"deciding complaint {record.id!r} failed: "
+                                f"{type(exc).__name__}: {exc}") from exc
+
+    def _decide(self, record: Complaint, now: datetime | None) -> Decision:
         folded = fold(record.text)
         index = self._index
         ctx = Context(record, folded, index, index.find(folded), self._tz, now)
@@ -234,7 +240,7 @@ class Policy:
         timed = self._stages.get("deadlines")
         if timed is not None:
             specs = [(timed.rules[i].info.rule_id, timed.rules[i].info.outputs["deadlines"])
-                     for i in trace[6]]
+                     for i in trace.deadlines]
             specs.append((timed.default_hit.rule_id, timed.default_hit.outputs["deadlines"]))
             deadlines, warnings = self._planner.plan(specs, ctx, ctx.received_at())
         reply = None
@@ -245,8 +251,35 @@ class Policy:
         return new_decision(  # the fields of Decision, in order
             record.id, outputs["request_type"], outputs["handling"], outputs["category"],
             outputs.get("subcategory"), outputs["severity"], tuple(sorted(ctx.flags)),
-            self._owners[owner], chain, Explanation(build=partial(self._explain, trace, ctx)),
+            self._owners[owner], chain,
+            Explanation(build=partial(explain_fired, self._stages, trace, ctx)),
             self._model.version, deadlines, reply, warnings)
+
+    def render_script(self, script_id: str, complaint: Record, decision: Decision | None = None,
+                      *, now: datetime | None = None) -> Reply:
+        """The reply script ``script_id`` rendered for ``complaint`` as decided (``decision``,
+        or the policy's own decision): for an agent's script, or to try every template.
+
+        Raises ``RenderError`` when the template fails, ``KeyError`` for an unknown id.
+        """
+        if script_id not in self.script_ids:
+            raise KeyError(f"no reply script {script_id!r}; the policy has "
+                           f"{', '.join(self.script_ids) or 'none'}")
+        record = parse_complaint(complaint)  # type: ignore[arg-type]
+        decided = decision if decision is not None else self.triage(record, now=now)
+        outputs = {"request_type": decided.request_type, "category": decided.category,
+                   "severity": decided.severity, "handling": decided.handling}
+        received = record.received_at or now or datetime.now(self._tz)
+        if received.tzinfo is None:
+            received = received.replace(tzinfo=self._tz)
+        return self._writer.write(script_id, record, received.astimezone(self._tz), outputs,
+                                  decided.owner, decided.deadlines)
+
+    @property
+    def script_ids(self) -> tuple[str, ...]:
+        """The ids of the policy's reply scripts, sorted (empty without a scripts folder)."""
+        scripts = self._model.scripts
+        return tuple(sorted(scripts.ids)) if scripts is not None else ()
 
     def guard(self, text: str) -> list[Finding]:
         """The forbidden phrases (服务忌语) in ``text``: for checking an agent's draft."""
@@ -261,24 +294,6 @@ class Policy:
         """
         return case_status(decision, events, now, self._planner.calendars,
                            self._model.escalation)
-
-    def _explain(self, trace: Fired, ctx: Context) -> tuple[RuleHit, ...]:
-        """The rule hits of a decision, from the rules the program fired."""
-        r_type, r_flags, r_category, r_severity, r_handling, r_owner, r_deadlines, r_script = trace
-        stages = self._stages
-        given = ctx.complaint.request_type
-        hits = [stages["request_type"].hit(r_type, ctx) if given is None
-                else given_request_type(given.value)]
-        hits += stages["flags"].hits(r_flags, ctx)
-        hits.append(stages["category"].hit(r_category, ctx))
-        hits += stages["severity"].hits(r_severity, ctx)
-        hits.append(stages["handling"].hit(r_handling, ctx))
-        hits.append(stages["owner"].hit(r_owner, ctx))
-        if "deadlines" in stages:
-            hits += stages["deadlines"].hits(r_deadlines, ctx)
-        if "script" in stages:
-            hits.append(stages["script"].hit(r_script, ctx))
-        return tuple(hits)
 
     def triage_many(self, records: Iterable[Record], *, now: datetime | None = None,
                     first_line: int = 1) -> Iterator[Decision | RecordError]:
@@ -303,6 +318,11 @@ class Policy:
             return RecordError(number, "deadline-error", exc.message, _guess_id(record), ())
         except EngineError as exc:  # durable-rules: a fixed limit of its C core
             return RecordError(number, "engine-limit", exc.message, _guess_id(record), ())
+        except RenderError as exc:  # the chosen reply template failed for this record
+            return RecordError(number, "render-error", str(exc), _guess_id(record), (),
+                               exc.template, exc.line)
+        except DecisionError as exc:
+            return RecordError(number, "decision-error", exc.message, _guess_id(record), ())
 
     @property
     def stages(self) -> tuple[str, ...]:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from .calendar import BusinessCalendar
+from .deadlines.calendar import BusinessCalendar
+from .deadlines.durations import Duration, Pause, remaining, with_pauses
+from .deadlines.escalation import EscalationTrigger
 from .decision import Decision, RoleRef
-from .durations import Duration, Pause, remaining, with_pauses
 
 EventKind = Literal["acknowledged", "contacted", "answered", "contained", "analysed",
                     "resolved", "followed_up", "called_back", "met", "paused", "resumed",
@@ -62,20 +63,6 @@ class MilestoneStatus:
                 "due": self.due.isoformat(),
                 "met_at": self.met_at.isoformat() if self.met_at else None,
                 "left_seconds": int(self.left.total_seconds()), "calendar": self.calendar}
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationTrigger:
-    """A policy rule raising the escalation level when its condition holds."""
-
-    id: str
-    levels: int
-    breached: str | None = None
-    breached_by: Duration | None = None
-    milestone: str | None = None
-    rejections: int | None = None
-    severity: str | None = None
-    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +164,6 @@ def _holds(trigger: EscalationTrigger, milestones: list[MilestoneStatus], reject
     if trigger.severity is not None:
         return severity == trigger.severity
     return False
-
-
-#: Units a ``breached_by`` may use: overdue time is working time for deadlines counted in
-#: working time, elapsed time for the others, so only lengths of time make sense here.
-OVERDUE_UNITS = frozenset({"m", "h", "d", "wm", "wh"})
 
 
 def _length(duration: Duration) -> timedelta:

@@ -23,9 +23,10 @@ built only from the fixed fragments below.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
-from ..conditions import (
+from ..language.conditions import (
     AllOf,
     AnyOf,
     Condition,
@@ -35,8 +36,8 @@ from ..conditions import (
     RegexTest,
     TextTest,
 )
-from ..schema import STAGE_OUTPUTS
-from ..validate import StageDef
+from ..language.schema import STAGE_OUTPUTS
+from ..language.validate import StageDef
 from .conditions import compile_condition
 from .context import Context
 
@@ -159,7 +160,19 @@ _PROLOGUE = ("    P = ctx.present\n    A = ctx.all\n    O = ctx.outputs\n    c =
 #: run, the record named its request type); the ``collect`` (flags), ``max`` (severity)
 #: and ``merge`` (deadlines) stages give a list (empty: the default alone applies). A
 #: ``first`` stage the policy leaves out (script) gives an empty list, read as "none".
-Fired = tuple[int, list[int], int, list[int], int, int, list[int], int]
+class Fired(NamedTuple):
+    """The rules that fired, stage by stage (indexes into each stage's rules)."""
+
+    request_type: int
+    flags: list[int]
+    category: int
+    severity: list[int]
+    handling: int
+    owner: int
+    deadlines: list[int]
+    script: int | list[int]
+
+
 Program = Callable[[Context, bool], Fired]
 
 
@@ -216,7 +229,7 @@ def compile_program(stages: Sequence[StageDef | None], ranks: Mapping[str, int],
                          f"key={const(dict(ranks))}.__getitem__) if {var} else "
                          f"{const(stage.default[name])}\n")
             lines.append(_refresh(stage.name))
-    lines.append(f"    return ({', '.join(results)},)\n")
+    lines.append(f"    return FIRED(({', '.join(results)},))\n")
     for at, stage_name in refresh:
         lines[at] = "".join(
             f"    {emitter.outputs[name]} = O.get({const(name)})\n"
@@ -229,7 +242,7 @@ def compile_program(stages: Sequence[StageDef | None], ranks: Mapping[str, int],
                 "    if A is P:\n        MA = MP\n    else:\n        MA = 0\n"
                 "        for k in A:\n            MA |= W[k]\n")
     program: Program = _build("program", "".join(lines), emitter.constants,
-                              {"max": max})
+                              {"max": max, "FIRED": partial(tuple.__new__, Fired)})
     return program
 
 

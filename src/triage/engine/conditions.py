@@ -11,7 +11,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..conditions import (
+from ..decision import (
+    AbsenceEvidence,
+    Evidence,
+    FieldEvidence,
+    KeywordEvidence,
+    OutputEvidence,
+    RegexEvidence,
+)
+from ..language.conditions import (
     AllOf,
     AnyOf,
     Condition,
@@ -22,15 +30,7 @@ from ..conditions import (
     TextTest,
     Word,
 )
-from ..decision import (
-    AbsenceEvidence,
-    Evidence,
-    FieldEvidence,
-    KeywordEvidence,
-    OutputEvidence,
-    RegexEvidence,
-)
-from ..regex import compile_pattern
+from ..text.regex import compile_pattern
 from .context import Context
 
 Test = Callable[[Context], bool]

@@ -35,7 +35,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from ..conditions import (
+from ..errors import EngineError
+from ..language.conditions import (
     AllOf,
     AnyOf,
     Condition,
@@ -46,10 +47,9 @@ from ..conditions import (
     TextTest,
     walk,
 )
-from ..errors import EngineError
-from ..regex import compile_pattern
-from ..schema import STAGE_OUTPUTS
-from ..validate import StageDef
+from ..language.schema import STAGE_OUTPUTS
+from ..language.validate import StageDef
+from ..text.regex import compile_pattern
 from .codegen import Fired, Program
 from .conditions import field_reader
 from .context import Context
@@ -447,7 +447,7 @@ class DurableProgram:
                 fired = sorted(int(name[1:]) for ruleset in rulesets
                                for name in ruleset.fired(fact_json))
                 results.append(self._apply(stage, fired, ctx))
-        return tuple(results)  # the Fired shape, stage by stage
+        return Fired(*results)
 
     def _apply(self, stage: StageDef, fired: list[int], ctx: Context) -> Any:
         """The stage's hit policy on the rules that fired; sets the outputs like the

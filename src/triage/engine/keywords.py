@@ -23,8 +23,10 @@ from typing import Any
 
 import re2
 
-from ..regex import RegexSet
-from ..text import CLAUSE_BREAKS
+from ..language.conditions import RegexTest, TextTest, walk
+from ..language.validate import PolicyModel
+from ..text.folding import CLAUSE_BREAKS
+from ..text.regex import RegexSet
 
 #: RE2's memory budget for the set's automaton; past it, matching falls back to ``in``.
 SET_MAX_MEM = 256 << 20
@@ -198,3 +200,19 @@ def _negated(folded: str, start: int, cue_ends: tuple[int, ...], window: int) ->
         if CLAUSE_BREAKS.isdisjoint(folded[cue_end:start]):
             return True
     return False
+
+
+def policy_literals(model: PolicyModel) -> tuple[dict[str, int], dict[str, int]]:
+    """Every folded word and every regex pattern the policy's rules test, each numbered in
+    order of first use: the ids the keyword index and the program share."""
+    words: dict[str, int] = {}
+    patterns: dict[str, int] = {}
+    for stage in model.stages.values():
+        for rule in stage.rules:
+            for cond in walk(rule.condition):
+                if isinstance(cond, TextTest):
+                    for word in cond.words:
+                        words.setdefault(word.folded, len(words))
+                elif isinstance(cond, RegexTest):
+                    patterns.setdefault(cond.pattern, len(patterns))
+    return words, patterns

@@ -6,11 +6,13 @@ indexes into the rule hits of the explanation, which build their evidence only w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from ..decision import FieldEvidence, RuleHit, RuleInfo
-from ..validate import PolicyModel, RuleDef, StageDef
+from ..language.validate import PolicyModel, RuleDef, StageDef
+from .codegen import Fired
 from .conditions import Explain, Test, compile_condition
 from .context import Context
 
@@ -73,3 +75,21 @@ def given_request_type(value: str) -> RuleHit:
                     "request_type given in the record", MappingProxyType({"request_type": value}),
                     "the record names its request type; the stage's rules are not run")
     return RuleHit(info, (FieldEvidence("request_type", "given", None, value),))
+
+
+def explain_fired(stages: Mapping[str, CompiledStage], fired: Fired,
+                  ctx: Context) -> tuple[RuleHit, ...]:
+    """The rule hits of a decision, stage by stage, from the rules the program fired."""
+    given = ctx.complaint.request_type
+    hits = [stages["request_type"].hit(fired.request_type, ctx) if given is None
+            else given_request_type(given.value)]
+    hits += stages["flags"].hits(fired.flags, ctx)
+    hits.append(stages["category"].hit(fired.category, ctx))
+    hits += stages["severity"].hits(fired.severity, ctx)
+    hits.append(stages["handling"].hit(fired.handling, ctx))
+    hits.append(stages["owner"].hit(fired.owner, ctx))
+    if "deadlines" in stages:
+        hits += stages["deadlines"].hits(fired.deadlines, ctx)
+    if "script" in stages and isinstance(fired.script, int):  # [] when there is none
+        hits.append(stages["script"].hit(fired.script, ctx))
+    return tuple(hits)

@@ -1,0 +1,124 @@
+"""Static analysis of a loaded policy, for ``triage check``: what loads but is suspect.
+
+Findings are warnings (``Problem`` with severity ``warning``), located at the rule or
+entry concerned:
+
+- ``shadowed-rule``: a ``first``-stage rule that can never fire, because a rule before it
+  in the same stage holds whenever it does (same or wider words, values, ranges; see
+  ``implication``);
+- ``unused-vocabulary`` and ``unused-script``: defined, never referred to;
+- ``slow-regex``: a regex with a large bounded repeat (``{0,200}``) or nested quantifiers,
+  which RE2 runs in linear time but with a large automaton on long text;
+- ``stage-gap`` (with a sample corpus): a stage whose default decides a large share of
+  the sample, where rules are probably missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..errors import Problem
+from ..language.conditions import RegexTest as _Regex
+from ..language.conditions import TextTest, walk
+from ..language.implication import implies
+from ..language.validate import RuleDef
+from ..policy import Policy
+
+#: A bounded repeat at least this large is reported.
+LARGE_REPEAT = 100
+#: A stage whose default decides at least this share of the sample is reported.
+GAP_SHARE = 0.9
+_REPEAT = re.compile(r"\{(\d*),?(\d*)\}")
+_NESTED = re.compile(r"\([^()]*[+*][^()]*\)[+*{]")
+
+
+def analyse(policy: Policy, sample: Iterable[Mapping[str, Any]] = ()) -> list[Problem]:
+    """Warnings about ``policy``; with ``sample`` complaints, also the stage gaps."""
+    model = policy._model
+    found: list[Problem] = []
+    used_vocabularies: set[str] = set()
+    for stage in model.stages.values():
+        before: list[RuleDef] = []
+        for rule in stage.rules:
+            for cond in walk(rule.condition):
+                if isinstance(cond, TextTest):
+                    used_vocabularies.update(w.vocabulary for w in cond.words if w.vocabulary)
+                if isinstance(cond, _Regex):
+                    reason = slow_regex(cond.pattern)
+                    if reason:
+                        found.append(Problem(rule.file, rule.line, 1, "slow-regex",
+                                             f"{rule.id}: regex /{cond.pattern}/ {reason}",
+                                             "narrow the repeat, or use keywords",
+                                             severity="warning"))
+            if stage.hit != "first":
+                continue
+            shadow = next((earlier for earlier in before if implies(rule.condition,
+                                                                     earlier.condition)), None)
+            if shadow is not None:
+                found.append(Problem(
+                    rule.file, rule.line, 1, "shadowed-rule",
+                    f"{rule.id} can never fire: {shadow.id} ({shadow.file}:{shadow.line}) "
+                    f"comes first in the {stage.name} stage and holds whenever it does",
+                    f"give {rule.id} a higher priority than {shadow.id}, narrow {shadow.id}, "
+                    "or remove one of the two", severity="warning"))
+            before.append(rule)
+    for name in sorted(set(model.vocabularies) - used_vocabularies):
+        file, line = model.vocabulary_places.get(name, ("", 1))
+        found.append(Problem(file, line, 1, "unused-vocabulary",
+                             f"vocabulary '{name}' is never used by a rule",
+                             "use it as $" + name + " or remove it", severity="warning"))
+    if model.scripts is not None:
+        chosen = {rule.outputs.get("script") for s in model.stages.values() for rule in s.rules}
+        chosen |= {s.default.get("script") for s in model.stages.values()}
+        for script_id in sorted(model.scripts.ids - chosen):
+            script = model.scripts[script_id]
+            if script.use == "agent":
+                continue
+            found.append(Problem(script.file, 1, 1, "unused-script",
+                                 f"no rule chooses script '{script_id}' ({script.title})",
+                                 "add a rule, or mark it 'use: agent' if agents pick it",
+                                 severity="warning"))
+    found += _gaps(policy, sample)
+    return found
+
+
+def slow_regex(pattern: str) -> str | None:
+    """Why ``pattern`` may be slow on long text, or None."""
+    for match in _REPEAT.finditer(pattern):
+        numbers = [int(n) for n in match.groups() if n]
+        if numbers and max(numbers) >= LARGE_REPEAT:
+            return f"repeats up to {max(numbers)} times"
+    if _NESTED.search(pattern):
+        return "has a repeated group that itself repeats"
+    return None
+
+
+def _gaps(policy: Policy, sample: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    records = list(sample)
+    if not records:
+        return []
+    defaults: dict[str, int] = {}
+    decided = 0
+    for record in records:
+        try:
+            decision = policy.triage(dict(record))
+        except Exception:
+            continue
+        decided += 1
+        for hit in decision.explanation:
+            if hit.default:
+                defaults[hit.stage] = defaults.get(hit.stage, 0) + 1
+    found = []
+    for stage_name, count in sorted(defaults.items()):
+        share = count / decided if decided else 0.0
+        stage = policy._model.stages.get(stage_name)
+        if stage is None or share < GAP_SHARE or stage_name in ("flags", "deadlines"):
+            continue
+        found.append(Problem(
+            stage.default_file, stage.default_line, 1, "stage-gap",
+            f"the {stage_name} default decided {count} of {decided} sample complaints "
+            f"({share:.0%})", "rules are probably missing for common cases",
+            severity="warning"))
+    return found

@@ -1,0 +1,122 @@
+"""The condition language under ``when``: parsed into small frozen objects, checked fully.
+
+A condition is a mapping with exactly one test: ``all``, ``any``, ``not``, ``text``,
+``field`` (with one operator), ``regex``, ``flag`` or an earlier stage's output
+(``request_type``, ``category``, ``subcategory``, ``severity``, ``handling``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+LIST_FIELDS = frozenset({"demands"})
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A word as the policy wrote it, its folded form, and the vocabulary it came from."""
+
+    text: str
+    folded: str
+    vocabulary: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TextTest:
+    mode: str
+    words: tuple[Word, ...]
+    negation: bool = True
+
+    def render(self) -> str:
+        shown: list[str] = []
+        for w in self.words:
+            label = f"${w.vocabulary}" if w.vocabulary else w.text
+            if label not in shown:
+                shown.append(label)
+        suffix = "" if self.negation else " (negation off)"
+        return f"text {self.mode} [{', '.join(shown)}]{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldTest:
+    path: str
+    op: str
+    value: Any
+
+    def render(self) -> str:
+        symbol = {"eq": "==", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+        if self.op in symbol:
+            return f"{self.path} {symbol[self.op]} {_show(self.value)}"
+        if self.op == "exists":
+            return f"{self.path} {'exists' if self.value else 'is missing'}"
+        return f"{self.path} {self.op.replace('_', ' ')} {_show(self.value)}"
+
+
+@dataclass(frozen=True, slots=True)
+class RegexTest:
+    pattern: str
+
+    def render(self) -> str:
+        return f"text matches /{self.pattern}/"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTest:
+    name: str
+    values: tuple[str, ...]
+
+    def render(self) -> str:
+        shown = self.values[0] if len(self.values) == 1 else f"any of [{', '.join(self.values)}]"
+        return f"{'flag' if self.name == 'flags' else self.name} is {shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    items: tuple[Condition, ...]
+
+    def render(self) -> str:
+        return "all(" + "; ".join(c.render() for c in self.items) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+    def render(self) -> str:
+        return "any(" + "; ".join(c.render() for c in self.items) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class NotOf:
+    item: Condition
+
+    def render(self) -> str:
+        return f"not({self.item.render()})"
+
+
+Condition = TextTest | FieldTest | RegexTest | OutputTest | AllOf | AnyOf | NotOf
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def walk(condition: Condition) -> list[Condition]:
+    """Every condition in the tree, the root first."""
+    out: list[Condition] = [condition]
+    if isinstance(condition, AllOf | AnyOf):
+        for item in condition.items:
+            out.extend(walk(item))
+    elif isinstance(condition, NotOf):
+        out.extend(walk(condition.item))
+    return out
+
+
+ConditionFn = Callable[..., bool]

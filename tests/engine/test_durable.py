@@ -1,0 +1,287 @@
+"""The durable-rules engine decides exactly as the compiled engine, explanations included.
+
+Skipped, with the reason, where durable-rules cannot run (Python 3.13+, or not installed).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import tempfile
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import triage
+from triage.engine.durable import _c_engine, durable_available
+from triage.testing import complaints
+
+from ..conftest import CORPUS_DIR, FIXTURES, ROOT, prepend_rules, rule_lines, scale
+
+WHY_NOT = durable_available()
+pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"durable engine: {WHY_NOT}")
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+CORPUS = [CORPUS_DIR / name for name in ("corpus.jsonl", "holdout.jsonl")]
+EXAMPLES = ROOT / "examples" / "complaints.jsonl"
+MINIMAL = (FIXTURES / "minimal" / "policy.yaml").read_text(encoding="utf-8")
+
+
+def summary(result: triage.Decision | triage.RecordError) -> Any:
+    """Everything a decision says, the explanation and its evidence included."""
+    if isinstance(result, triage.RecordError):
+        return ("error", result.code, result.message)
+    return json.loads(result.to_json())
+
+
+@pytest.fixture(scope="module")
+def engines() -> tuple[triage.Policy, triage.Policy]:
+    return triage.load_policy(), triage.load_policy(engine="durable")
+
+
+def test_every_corpus_record_gets_the_same_decision(
+        engines: tuple[triage.Policy, triage.Policy]) -> None:
+    """The 512 labelled and example complaints: identical decisions, field by field."""
+    records = [json.loads(line) for path in [*CORPUS, EXAMPLES]
+               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [r.get("complaint", r) for r in records]
+    compiled, durable = engines
+    assert durable.engine == "durable" and compiled.engine == "compiled"
+    pairs = zip(compiled.triage_many(records, now=NOW), durable.triage_many(records, now=NOW),
+                strict=True)
+    differing = [i for i, (a, b) in enumerate(pairs) if summary(a) != summary(b)]
+    assert len(records) >= 500 and differing == []
+
+
+@settings(max_examples=scale(2_000, 5_000), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(complaints(triage.load_policy()))
+def test_generated_complaints_get_the_same_decision(
+        engines: tuple[triage.Policy, triage.Policy], complaint: triage.Complaint) -> None:
+    """Complaints made of the default policy's own words, channels and fields."""
+    compiled, durable = engines
+    assert summary(durable.triage(complaint, now=NOW)) == summary(
+        compiled.triage(complaint, now=NOW))
+
+
+# -- random small policies ------------------------------------------------------------------
+
+WORDS = ["漏水", "异响", "态度差", "退款"]
+VALUES = st.one_of(st.integers(-2, 3), st.sampled_from([0.5, 2.0, True, False]),
+                   st.sampled_from(["a", "b", "2"]))
+words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3, unique=True)
+text_tests = st.builds(
+    lambda mode, ws, negation: {"text": {mode: ws}, **({} if negation else {"negation": False})},
+    st.sampled_from(["any", "all", "none"]), words, st.booleans())
+field_tests = st.one_of(
+    st.builds(lambda op, v: {"field": "prior_rejections", op: v},
+              st.sampled_from(["eq", "ne", "gt", "gte", "lt", "lte"]), st.integers(0, 3)),
+    st.builds(lambda op, vs: {"field": "channel", op: vs if op in ("in", "not_in") else vs[0]},
+              st.sampled_from(["eq", "ne", "in", "not_in"]),
+              st.lists(st.sampled_from(["phone", "email", "web"]), min_size=1, max_size=2,
+                       unique=True)),
+    st.builds(lambda op, v: {"field": "attributes.score", op: v},
+              st.sampled_from(["eq", "ne", "gt", "gte", "lt", "lte"]), VALUES),
+    st.builds(lambda op, vs: {"field": "attributes.score", op: vs},
+              st.sampled_from(["in", "not_in"]), st.lists(VALUES, min_size=1, max_size=3)),
+    st.builds(lambda a, b: {"field": "attributes.score", "between": sorted([a, b])},
+              st.integers(-2, 3), st.integers(-2, 3)),
+    st.builds(lambda v: {"field": "attributes.score", "exists": v}, st.booleans()),
+    st.builds(lambda v: {"field": "attributes.tags", "contains": v}, st.sampled_from(
+        ["a", 1, ["a", "b"], [True]])),
+    st.builds(lambda v: {"field": "demands", "contains": v},
+              st.sampled_from(["refund", "apology", ["compensation", "refund"]])),
+    st.builds(lambda v: {"field": "demands", "exists": v}, st.booleans()),
+    st.builds(lambda v: {"flag": v}, st.sampled_from(["safety", "recurrence"])),
+    st.just({"regex": "漏水.{0,3}异响"}),
+)
+conditions = st.recursive(
+    st.one_of(text_tests, field_tests),
+    lambda inner: st.one_of(
+        st.builds(lambda xs: {"all": xs}, st.lists(inner, min_size=0, max_size=3)),
+        st.builds(lambda xs: {"any": xs}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda x: {"not": x}, inner)),
+    max_leaves=5)
+ATTRIBUTE_VALUES = st.one_of(st.none(), VALUES, st.just([]), st.just(""),
+                             st.lists(st.one_of(VALUES, st.just({"x": 1})), max_size=3))
+records = st.fixed_dictionaries({
+    "id": st.just("r"),
+    "channel": st.sampled_from(["phone", "email", "web"]),
+    "text": st.lists(st.sampled_from([*WORDS, "不是", "没有", "，", "又", "冒烟"]),
+                     max_size=8).map("".join).map(lambda t: t or "你好"),
+    "prior_rejections": st.integers(0, 3),
+    "demands": st.lists(st.sampled_from(["refund", "apology", "compensation"]), max_size=2),
+    "attributes": st.fixed_dictionaries({}, optional={"score": ATTRIBUTE_VALUES,
+                                                      "tags": ATTRIBUTE_VALUES}),
+})
+
+
+def random_policy(flag_rules: list[dict[str, Any]], category_rules: list[dict[str, Any]],
+                  folder: Path) -> Path:
+    """The minimal policy with the random conditions as flags and category rules."""
+    flags = rule_lines([{"id": f"f.{i}", "when": c, "set": {"flags": ["safety"]}}
+                        for i, c in enumerate(flag_rules)])
+    cats = rule_lines([{"id": f"c.{i}", "priority": i % 3, "when": c,
+                        "set": {"category": ["service", "product_quality"][i % 2]}}
+                       for i, c in enumerate(category_rules)])
+    text = MINIMAL.replace("""      - id: fl.safety
+        when: {text: [$danger]}
+        set: {flags: [safety]}
+""", flags).replace("""      - id: cat.leak
+        priority: 20
+        when: {text: [$leak]}
+        set: {category: product_quality}
+""", cats)
+    (folder / "policy.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+@settings(max_examples=scale(150, 1_000), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(conditions, min_size=1, max_size=3), st.lists(conditions, min_size=1,
+                                                              max_size=4),
+       st.lists(records, min_size=1, max_size=12))
+def test_random_policies_get_the_same_decisions(flag_rules: list[dict[str, Any]],
+                                                category_rules: list[dict[str, Any]],
+                                                items: list[dict[str, Any]]) -> None:
+    """Random conditions over words, negation, numbers, mixed-type attributes, lists and
+    flags, on random complaints: the two engines agree on every decision."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = random_policy(flag_rules, category_rules, Path(folder))
+        try:
+            compiled = triage.load_policy(path)
+        except triage.PolicyError:
+            return  # e.g. two rules tied: not what this test is about
+        durable = triage.load_policy(path, engine="durable")
+    for item in items:
+        assert summary(durable.triage(item, now=NOW)) == summary(
+            compiled.triage(item, now=NOW)), item
+
+
+# -- the engine's own limits and behaviour -----------------------------------------------
+
+
+def raw_ruleset(pattern: str) -> Any:
+    """A one-rule ruleset on durable-rules' own regex test (``$mt``), as a function."""
+    engine = _c_engine()
+    handle = engine.create_ruleset(f"probe-{pattern}", json.dumps(
+        {"r": {"all": [{"m": {"$mt": {"text": pattern}}}]}}, ensure_ascii=False))
+
+    def matches(text: str) -> bool:
+        fact = json.dumps({"text": text}, ensure_ascii=False)
+        code, state = engine.assert_fact(handle, fact)
+        fired = bool(code == 0 and engine.start_action_for_state(handle, state))
+        if fired:
+            engine.complete_and_start_action(handle, state)
+        engine.retract_fact(handle, fact)
+        return fired
+    return matches
+
+
+@pytest.mark.parametrize(("pattern", "text"), [
+    (".*(漏水|异响).*", "漏水异"), (".*(ab|cd).*", "abc"), (".*aba.*", "abab")])
+def test_durable_regex_misses_are_why_text_is_matched_outside_it(pattern: str,
+                                                                 text: str) -> None:
+    """durable-rules' own regex engine misses these matches (Python's re finds them), so
+    the durable engine takes keyword and regex results from triage's text layer."""
+    assert re.search(pattern, text) is not None
+    assert raw_ruleset(pattern)(text) is False
+
+
+def test_keywords_that_durable_regex_misses_are_still_found(tmp_path: Path) -> None:
+    """The same words as a policy: both engines see 漏水 in "漏水异" and aba in "abab"."""
+    text = MINIMAL.replace("  leak: [漏水, 渗水]", "  leak: [漏水, 异响, aba]")
+    (tmp_path / "policy.yaml").write_text(text, encoding="utf-8")
+    durable = triage.load_policy(tmp_path, engine="durable")
+    for body in ("漏水异", "abab"):
+        decision = durable.triage({"id": "k", "channel": "web", "text": body}, now=NOW)
+        assert decision.category == "product_quality"
+
+
+def test_a_rule_too_wide_for_one_ruleset_is_refused_at_load_by_name(tmp_path: Path) -> None:
+    """A rule whose 'any' lists multiply into more tests than the engine's stack holds."""
+    many = [{"field": "attributes.a", "eq": i} for i in range(9)]
+    text = prepend_rules(MINIMAL, "category", [{
+        "id": "cat.wide", "priority": 30, "when": {"all": [{"any": many}, {"any": many}]},
+        "set": {"category": "service"}}])
+    (tmp_path / "policy.yaml").write_text(text, encoding="utf-8")
+    assert triage.load_policy(tmp_path).rule_count > 0  # the compiled engine takes it
+    with pytest.raises(triage.EngineError, match=r"cat\.wide .*MAX_STACK_SIZE"):
+        triage.load_policy(tmp_path, engine="durable")
+
+
+def test_too_many_fields_for_one_fact_is_refused_at_load(tmp_path: Path) -> None:
+    """A fact holds at most 252 properties: a policy testing 45 fields cannot be run."""
+    tests = [{"field": f"attributes.a{i}", "exists": True} for i in range(45)]
+    text = prepend_rules(MINIMAL, "category", [
+        {"id": f"cat.f{i}", "priority": 30 + i, "when": t, "set": {"category": "service"}}
+        for i, t in enumerate(tests)])
+    (tmp_path / "policy.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(triage.EngineError, match="252 properties"):
+        triage.load_policy(tmp_path, engine="durable")
+
+
+def test_a_complaint_matching_seventy_rules_is_decided(tmp_path: Path) -> None:
+    """70 flag rules all holding for one complaint (more than the 64 matches one assert
+    can take): the rules are spread over rulesets, so it is decided, and the next
+    complaint sees none of its matches."""
+    vocabulary = [f"词{i:02d}" for i in range(70)]
+    text = prepend_rules(MINIMAL, "flags", [
+        {"id": f"fl.w{i}", "when": {"text": [w]}, "set": {"flags": ["recurrence"]}}
+        for i, w in enumerate(vocabulary)])
+    (tmp_path / "policy.yaml").write_text(text, encoding="utf-8")
+    compiled = triage.load_policy(tmp_path)
+    durable = triage.load_policy(tmp_path, engine="durable")
+    crowded = {"id": "all", "channel": "web", "text": "，".join(vocabulary)}
+    quiet = {"id": "one", "channel": "web", "text": "漏水"}
+    for record in (crowded, quiet, crowded):
+        assert summary(durable.triage(record, now=NOW)) == summary(
+            compiled.triage(record, now=NOW))
+    assert len([h for h in durable.triage(crowded, now=NOW).explanation
+                if h.stage == "flags"]) == 70
+
+
+def test_two_versions_side_by_side_and_threads(tmp_path: Path) -> None:
+    """Two policy versions loaded at once keep their own rulesets; 4 threads sharing one
+    durable policy get exactly the compiled engine's decisions."""
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "policy.yaml").write_text(MINIMAL, encoding="utf-8")
+    (b / "policy.yaml").write_text(MINIMAL.replace("set: {category: product_quality}",
+                                                   "set: {category: service}"), "utf-8")
+    first, second = (triage.load_policy(p, engine="durable") for p in (a, b))
+    leak = {"id": "l", "channel": "web", "text": "漏水"}
+    assert (first.triage(leak).category, second.triage(leak).category,
+            first.triage(leak).category) == ("product_quality", "service", "product_quality")
+    compiled = triage.load_policy(a)
+    texts = ["".join(p) for p in itertools.permutations(["漏水", "态度差", "冒烟", "不是"], 3)]
+    expected = {t: summary(compiled.triage({"id": "t", "channel": "web", "text": t}, now=NOW))
+                for t in texts}
+    wrong: list[str] = []
+
+    def work() -> None:
+        for _ in range(20):
+            for t in texts:
+                got = first.triage({"id": "t", "channel": "web", "text": t}, now=NOW)
+                if summary(got) != expected[t]:
+                    wrong.append(t)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+
+
+def test_unknown_engine_is_refused() -> None:
+    with pytest.raises(triage.EngineError, match="'compiled' or 'durable'"):
+        triage.load_policy(engine="rete")  # type: ignore[arg-type]

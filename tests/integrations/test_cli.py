@@ -1,0 +1,120 @@
+"""The triage command: one output per input line, error records, exit codes, explain."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from triage.cli import main
+
+from ..conftest import FIXTURES, ROOT
+
+EXAMPLES = ROOT / "examples" / "complaints.jsonl"
+
+
+def test_route_keeps_order_and_reports_bad_lines(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad lines yield error records with their line numbers; exit code 2; others decided."""
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(
+        b'{"id": "a", "channel": "phone", "text": "\xe6\xbc\x8f\xe6\xb0\xb4"}\n'
+        b"\n"
+        b"{broken\n"
+        b"\xff\xfe\n"
+        b'{"id": "e", "channel": "web", "text": "ok"}\n')
+    code = main(["route", str(source), "--policy", str(FIXTURES / "minimal")])
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 2
+    assert [o.get("complaint_id") or o["error"]["line"] for o in out] == ["a", 3, 4, "e"]
+    assert out[2]["error"]["code"] == "invalid-encoding"
+
+
+def test_route_strict_stops_at_the_first_bad_record(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """--strict writes the error record and stops."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a"}\n{"id": "b", "channel": "phone", "text": "x"}\n',
+                      encoding="utf-8")
+    code = main(["route", str(source), "--strict", "--policy", str(FIXTURES / "minimal")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert len(captured.out.splitlines()) == 1
+    assert "line 1" in captured.err
+
+
+def test_route_writes_to_out_file(tmp_path: Path) -> None:
+    """--out receives the decisions; exit 0 when every record is valid."""
+    out = tmp_path / "out.jsonl"
+    assert main(["route", str(EXAMPLES), "--out", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    inputs = [line for line in EXAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(lines) == len(inputs)
+    assert all(json.loads(line)["schema_version"] == 1 for line in lines)
+
+
+def test_route_with_a_broken_policy_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    """A policy that does not load stops the run with its problems on stderr."""
+    code = main(["route", str(EXAMPLES), "--policy", str(FIXTURES / "broken_many")])
+    assert code == 1
+    assert "broken_many/stages.yaml:14:9: error[unknown-key]" in capsys.readouterr().err
+
+
+def test_route_missing_input_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing input file is a clear one-line error."""
+    assert main(["route", "/nonexistent.jsonl"]) == 1
+    assert "input file not found" in capsys.readouterr().err
+
+
+def test_explain_highlights_matched_words(capsys: pytest.CaptureFixture[str]) -> None:
+    """explain marks the words the fired rules matched (态度差's rule lost on priority)."""
+    code = main(["explain", "态度差，还漏水", "--policy", str(FIXTURES / "minimal"),
+                 "--color", "never"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[0] == "投诉 cli：态度差，还【漏水】"
+    assert "[category] cat.leak  minimal/policy.yaml:" in out
+    assert "evidence: word '漏水' ($leak) at 5-7" in out
+
+
+def test_explain_reads_a_json_record_from_stdin(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Without TEXT, explain reads one JSON record; --json prints the decision."""
+    record = {"id": "S1", "channel": "email", "text": "冒烟", "prior_rejections": 3}
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(record)))
+    assert main(["explain", "--json", "--policy", str(FIXTURES / "minimal")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["complaint_id"], data["severity"], data["handling"]) == (
+        "S1", "severe", "special")
+
+
+def test_check_reports_errors_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """check --format json prints every problem as an object; exit 2."""
+    assert main(["check", str(FIXTURES / "broken_many"), "--format", "json"]) == 2
+    problems = json.loads(capsys.readouterr().out)
+    assert len(problems) == 11
+    assert problems[0]["file"] == "broken_many/policy.yaml"
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["diff", str(FIXTURES / "minimal"), str(FIXTURES / "broken_many")], 2),
+    (["guard", "-", "--policy", str(FIXTURES / "broken_many")], 1),
+])
+def test_json_commands_report_policy_errors_as_json(
+        argv: list[str], code: int, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """diff and guard with --format json print a policy's problems as JSON, as check does."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("您好"))
+    assert main([*argv, "--format", "json"]) == code
+    problems = json.loads(capsys.readouterr().out)
+    assert len(problems) == 11
+    assert {p["file"] for p in problems} == {"broken_many/policy.yaml", "broken_many/stages.yaml"}
+
+
+def test_check_of_the_default_policy_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    """The bundled policy has no errors and no warnings, even with --strict."""
+    assert main(["check", "--strict"]) == 0
+    assert "0 warning(s)" in capsys.readouterr().out
