@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 import triage
 import triage.text
 
-CORPUS = Path(__file__).parent / "corpus" / "corpus.jsonl"
+from .conftest import CORPUS_DIR
+
+CORPUS = CORPUS_DIR / "corpus.jsonl"
 FLOORS = {"handling": 0.97, "category": 0.90, "severity": 0.88, "request_type": 0.92}
 
 
@@ -62,20 +63,60 @@ def test_accuracy_per_field_meets_its_floor(default_policy: triage.Policy, field
         f"{field} accuracy {accuracy:.1%} < {FLOORS[field]:.0%}:\n" + "\n".join(misses))
 
 
-HOLDOUT = Path(__file__).parent / "corpus" / "holdout.jsonl"
-#: A little below the accuracy measured untouched (tests/corpus/README.md, "Held-out set").
-HOLDOUT_FLOORS = {"handling": 0.97, "category": 0.72, "severity": 0.88, "request_type": 0.80}
+#: Held-out sets, never used for tuning: file, and floors a little below the accuracy
+#: measured untouched (tests/corpus/README.md, "Held-out sets").
+HOLDOUTS = {
+    "holdout.jsonl": {"handling": 0.97, "category": 0.72, "severity": 0.88,
+                      "request_type": 0.80},
+    "holdout2.jsonl": {"handling": 0.96, "category": 0.59, "severity": 0.78,
+                       "request_type": 0.76},
+}
+#: Complaints (complaint, repair, challenge) of holdout2 left at category ``other``: at
+#: most this share (a little above the share measured untouched).
+HOLDOUT2_OTHER_CEILING = 0.19
 
 
-@pytest.mark.parametrize("field", list(HOLDOUT_FLOORS))
-def test_held_out_accuracy_does_not_regress(default_policy: triage.Policy, field: str) -> None:
+def _held_out(name: str) -> list[dict[str, object]]:
+    path = CORPUS.parent / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+@pytest.mark.parametrize(("name", "field"), [(n, f) for n, floors in HOLDOUTS.items()
+                                              for f in floors])
+def test_held_out_accuracy_does_not_regress(default_policy: triage.Policy, name: str,
+                                            field: str) -> None:
     """On records never used for tuning, accuracy stays at least where it was measured."""
-    records = [json.loads(line) for line in HOLDOUT.read_text(encoding="utf-8").splitlines()
-               if line.strip()]
+    records = _held_out(name)
     assert len(records) >= 100
     hits = sum(getattr(default_policy.triage(r["complaint"]), field) == r["expected"][field]
                for r in records)
     accuracy = hits / len(records)
-    assert accuracy >= HOLDOUT_FLOORS[field], (
-        f"held-out {field} accuracy {accuracy:.1%} < {HOLDOUT_FLOORS[field]:.0%}: the change "
-        "generalises worse; rethink it rather than fitting the held-out records")
+    floor = HOLDOUTS[name][field]
+    assert accuracy >= floor, (
+        f"{name} {field} accuracy {accuracy:.1%} < {floor:.0%}: the change generalises "
+        "worse; rethink it rather than fitting the held-out records")
+
+
+def test_held_out_complaints_rarely_fall_to_other(default_policy: triage.Policy) -> None:
+    """Complaints, repairs and challenges of holdout2 seldom end in category ``other``."""
+    records = [r for r in _held_out("holdout2.jsonl")
+               if r["expected"]["request_type"] in ("complaint", "repair", "challenge")]  # type: ignore[index]
+    at_other = sum(default_policy.triage(r["complaint"]).category == "other"  # type: ignore[arg-type]
+                   for r in records)
+    assert at_other / len(records) <= HOLDOUT2_OTHER_CEILING
+
+
+def test_holdout2_is_large_and_varied() -> None:
+    """At least 400 records, every domain of the issue, ~15% Traditional, long letters."""
+    records = _held_out("holdout2.jsonl")
+    assert len(records) >= 400
+    texts = [r["complaint"]["text"] for r in records]  # type: ignore[index]
+    assert len(set(texts)) == len(texts)
+    assert sum(triage.text.has_traditional(t) for t in texts) >= 0.12 * len(records)
+    assert sum(len(t) >= 300 for t in texts) >= 5
+    domains = Counter((r["complaint"].get("product") or {}).get("domain")  # type: ignore[union-attr]
+                      for r in records)
+    assert all(domains[d] >= 30 for d in
+               ("real_estate", "auto_dealer", "electronics", "cosmetics", "manufacturing"))
+    assert domains[None] >= 100  # appliances, telecom, e-commerce, property management
