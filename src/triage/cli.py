@@ -19,6 +19,7 @@ from .authoring.analysis import analyse
 from .authoring.cases import run_all
 from .authoring.diff import diff_policies
 from .authoring.explain import format_explanation
+from .authoring.rendering import template_problems
 from .complaint import Channel, blank_line
 from .decision import Decision
 from .errors import PolicyError, Problem, RecordError, TriageError, format_report
@@ -152,11 +153,11 @@ def _route(args: argparse.Namespace) -> int:
     show_progress = (not args.no_progress and total > 0 and sys.stderr.isatty())
     target = AtomicOutput(Path(args.out), resume=args.resume) if args.out else None
     out: IO[str] | AtomicOutput = target if target is not None else sys.stdout
-    first, rest = (skip_decided(source, target.kept) if target is not None and target.kept
-                   else (1, iter(source)))
     failed = sum(1 for line in target.kept if line.startswith('{"error"')) if target else 0
     finished = False
     try:
+        first, rest = (skip_decided(source, target.kept) if target is not None and target.kept
+                       else (1, iter(source)))
         if args.workers > 1 and not args.strict:
             for is_error, text in triage_lines(rest, policy=args.policy, now=args.now,
                                                workers=args.workers, first_line=first):
@@ -276,15 +277,19 @@ def _check(args: argparse.Namespace) -> int:
     sample: list[dict[str, object]] = []
     if args.corpus:
         sample = list(_records(Path(args.corpus)))
+    errors = template_problems(policy)  # templates that fail at run time
     warnings = (*policy.warnings, *analyse(policy, sample))
+    found = (*errors, *warnings)
     if args.format == "json":
-        print(json.dumps([w.to_dict() for w in warnings], ensure_ascii=False))
+        print(json.dumps([w.to_dict() for w in found], ensure_ascii=False))
     else:
-        if warnings:
-            print(format_report(warnings, colour=_colour(args.color, sys.stderr)),
+        if found:
+            print(format_report(found, colour=_colour(args.color, sys.stderr)),
                   file=sys.stderr)
         print(f"{policy.name}: {policy.rule_count} rules, version {policy.version}, "
-              f"{len(warnings)} warning(s)")
+              f"{len(errors)} error(s), {len(warnings)} warning(s)")
+    if errors:
+        return EXIT_RECORDS
     return EXIT_WARNINGS if (args.strict and warnings) else EXIT_OK
 
 

@@ -276,6 +276,12 @@ class Policy:
                                   decided.owner, decided.deadlines)
 
     @property
+    def scripts_folder(self) -> Path | None:
+        """The folder the reply templates were read from (None without scripts)."""
+        scripts = self._model.scripts
+        return scripts.folder if scripts is not None else None
+
+    @property
     def script_ids(self) -> tuple[str, ...]:
         """The ids of the policy's reply scripts, sorted (empty without a scripts folder)."""
         scripts = self._model.scripts

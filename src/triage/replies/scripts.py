@@ -187,13 +187,16 @@ class Script:
 
 
 class ScriptLibrary:
-    """The scripts of a policy, compiled once; ``digest`` is a hash of their sources."""
+    """The scripts of a policy, compiled once; ``digest`` is a hash of their sources,
+    ``folder`` where they were read from."""
 
-    __slots__ = ("_scripts", "digest")
+    __slots__ = ("_scripts", "digest", "folder")
 
-    def __init__(self, scripts: Iterable[Script], digest: str) -> None:
+    def __init__(self, scripts: Iterable[Script], digest: str,
+                 folder: Path | None = None) -> None:
         self._scripts = MappingProxyType({s.id: s for s in scripts})
         self.digest = digest
+        self.folder = folder
 
     def __contains__(self, script_id: object) -> bool:
         return script_id in self._scripts
@@ -235,7 +238,7 @@ def load_scripts(directory: Path, display_base: Path, guard: Guard
         script = _script(env, path.stem, name, source, guard, problems)
         if script is not None:
             scripts.append(script)
-    return ScriptLibrary(scripts, digest.hexdigest()), problems
+    return ScriptLibrary(scripts, digest.hexdigest(), directory), problems
 
 
 def _script(env: ReplySandbox, stem: str, name: str, source: str, guard: Guard,
