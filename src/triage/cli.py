@@ -136,24 +136,11 @@ def _colour(choice: str, stream: IO[str]) -> bool:
 
 def _route(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
-    source: IO[bytes]
-    if args.input == "-":
-        source = sys.stdin.buffer
-        total = 0
-    else:
-        path = Path(args.input)
-        if not path.is_file():
-            raise TriageError(f"input file not found: {args.input}")
-        if args.out:
-            refuse_same_file(path, Path(args.out))
-        source = path.open("rb")
-        total = path.stat().st_size
-    if args.resume and not args.out:
-        raise TriageError("--resume continues a run that wrote to --out FILE; give --out")
+    source, total = _open_input(args)
     show_progress = (not args.no_progress and total > 0 and sys.stderr.isatty())
     target = AtomicOutput(Path(args.out), resume=args.resume) if args.out else None
-    out: IO[str] | AtomicOutput = target if target is not None else sys.stdout
-    failed = sum(1 for line in target.kept if line.startswith('{"error"')) if target else 0
+    written = _Written(target if target is not None else sys.stdout,
+                       target.kept if target is not None else [])
     finished = False
     try:
         first, rest = (skip_decided(source, target.kept) if target is not None and target.kept
@@ -161,20 +148,16 @@ def _route(args: argparse.Namespace) -> int:
         if args.workers > 1 and not args.strict:
             for is_error, text in triage_lines(rest, policy=args.policy, now=args.now,
                                                workers=args.workers, first_line=first):
-                failed += is_error
-                out.write(text + "\n")
+                written.line(text, is_error)
         else:
             progress = _Progress(total) if show_progress else None
             for result in _route_lines(policy, enumerate(rest, start=first), progress,
                                        args.now):
-                out.write(result.to_json() + "\n")
-                if isinstance(result, RecordError):
-                    failed += 1
-                    if args.strict:
-                        print(f"triage: line {result.line}: {result.message}",
-                              file=sys.stderr)
-                        finished = True
-                        return EXIT_RECORDS
+                written.line(result.to_json(), isinstance(result, RecordError))
+                if isinstance(result, RecordError) and args.strict:
+                    print(f"triage: line {result.line}: {result.message}", file=sys.stderr)
+                    finished = True
+                    return EXIT_RECORDS
             if progress:
                 progress.finish()
         finished = True
@@ -187,14 +170,52 @@ def _route(args: argparse.Namespace) -> int:
             target.commit()
         else:  # killed or failed: FILE untouched, the partial output kept for --resume
             target.abandon()
-    return _route_done(failed)
+    return written.done()
 
 
-def _route_done(failed: int) -> int:
-    if failed:
-        print(f"triage: {failed} record(s) could not be triaged (see error records)",
-              file=sys.stderr)
-    return EXIT_RECORDS if failed else EXIT_OK
+def _open_input(args: argparse.Namespace) -> tuple[IO[bytes], int]:
+    """The input of ``route`` and its size (0 for stdin); an output that is the input and a
+    ``--resume`` without ``--out`` are refused first."""
+    if args.resume and not args.out:
+        raise TriageError("--resume continues a run that wrote to --out FILE; give --out")
+    if args.input == "-":
+        return sys.stdin.buffer, 0
+    path = Path(args.input)
+    if not path.is_file():
+        raise TriageError(f"input file not found: {args.input}")
+    if args.out:
+        refuse_same_file(path, Path(args.out))
+    return path.open("rb"), path.stat().st_size
+
+
+class _Written:
+    """The lines ``route`` writes, with the count of error records and of decisions that
+    took the wall clock for a missing ``received_at`` (lines kept by ``--resume`` count)."""
+
+    def __init__(self, out: IO[str] | AtomicOutput, kept: list[str]) -> None:
+        self.out = out
+        self.failed = sum(line.startswith('{"error"') for line in kept)
+        self.clock = sum(_CLOCK in line for line in kept)
+
+    def line(self, text: str, is_error: bool) -> None:
+        self.out.write(text + "\n")
+        self.failed += is_error
+        self.clock += _CLOCK in text
+
+    def done(self) -> int:
+        """Say what failed and what the clock decided, on stderr; the exit status."""
+        if self.clock:
+            print(f"triage: {self.clock} record(s) had no received_at: the clock stood in, "
+                  "so a rerun decides their deadlines differently (give --now TIME for the "
+                  "same output on every run)", file=sys.stderr)
+        if self.failed:
+            print(f"triage: {self.failed} record(s) could not be triaged (see error records)",
+                  file=sys.stderr)
+        return EXIT_RECORDS if self.failed else EXIT_OK
+
+
+#: How a decision's JSON says the wall clock stood in for a missing received_at.
+_CLOCK = '"received_at_source":"clock"'
 
 
 def _route_lines(policy: Policy, lines: Iterable[tuple[int, bytes]],

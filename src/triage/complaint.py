@@ -182,6 +182,14 @@ def blank_line(line: str | bytes) -> bool:
     return not line.strip(" \t\r\n")
 
 
+def _without_bom(line: str | bytes) -> str | bytes:
+    """A JSON line without the byte-order mark an editor may put at the start of a file
+    (JSON itself never starts with one)."""
+    if isinstance(line, bytes):
+        return line[3:] if line.startswith(b"\xef\xbb\xbf") else line
+    return line[1:] if line.startswith("\ufeff") else line
+
+
 def parse_complaint(record: Complaint | dict[str, Any] | str | bytes) -> Complaint:
     """Validate a record given as a ``Complaint``, a dict or one JSON line.
 
@@ -191,7 +199,7 @@ def parse_complaint(record: Complaint | dict[str, Any] | str | bytes) -> Complai
         return record
     try:
         if isinstance(record, str | bytes):
-            return Complaint.model_validate_json(record)
+            return Complaint.model_validate_json(_without_bom(record))
         if isinstance(record, dict):
             return Complaint.model_validate(record)
     except ValidationError as exc:

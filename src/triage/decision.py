@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -306,6 +307,17 @@ class Decision:
     deadlines: tuple[Deadline, ...] = ()
     reply: Reply | None = None
     warnings: tuple[str, ...] = ()
+    #: The receipt time the decision used (deadlines, reply, rules on ``received_at``),
+    #: None when nothing used one; ``received_at_source`` says where it came from:
+    #: ``record``, ``now`` (the caller's stand-in) or ``clock`` (the wall clock: a rerun
+    #: decides differently).
+    received_at: datetime | None = None
+    received_at_source: Literal["record", "now", "clock"] | None = None
+
+    @property
+    def received_at_assumed(self) -> bool:
+        """True when the record had no ``received_at`` and another time stood in."""
+        return self.received_at_source in ("now", "clock")
 
     def rules_fired(self, stage: str | None = None) -> list[str]:
         """The ids of the rules that fired (defaults excluded), optionally for one stage."""
@@ -331,6 +343,9 @@ class Decision:
             "deadlines": [d.to_dict() for d in self.deadlines],
             "reply": None if self.reply is None else self.reply.to_dict(),
             "warnings": list(self.warnings),
+            "received_at": None if self.received_at is None else self.received_at.isoformat(),
+            "received_at_source": self.received_at_source,
+            "received_at_assumed": self.received_at_assumed,
             "policy_version": self.policy_version,
             "explanation": [h.to_dict() for h in self.explanation],
         }
@@ -342,7 +357,7 @@ class Decision:
         )
 
 
-#: ``Decision`` from its 14 field values, positionally (for the engine's hot path).
+#: ``Decision`` from its 16 field values, positionally (for the engine's hot path).
 new_decision = positional_builder(Decision)
 
 
@@ -393,7 +408,8 @@ def decision_json_schema() -> str:
         "required": [
             "schema_version", "complaint_id", "request_type", "handling", "category",
             "subcategory", "severity", "flags", "owner", "escalation", "deadlines",
-            "reply", "warnings", "policy_version", "explanation",
+            "reply", "warnings", "received_at", "received_at_source", "received_at_assumed",
+            "policy_version", "explanation",
         ],
         "properties": {
             "schema_version": {"const": DECISION_SCHEMA_VERSION},
@@ -411,6 +427,14 @@ def decision_json_schema() -> str:
                 "script_id": {"type": "string"}, "text": {"type": "string"},
                 "variables": {"type": "object"}, "locale": {"type": "string"}}},
             "warnings": {"type": "array", "items": {"type": "string"}},
+            "received_at": {"type": ["string", "null"], "format": "date-time",
+                            "description": "the receipt time the decision used"},
+            "received_at_source": {
+                "enum": ["record", "now", "clock", None],
+                "description": "record: the record's received_at; now: the caller's "
+                               "stand-in (--now); clock: the wall clock"},
+            "received_at_assumed": {"type": "boolean",
+                                    "description": "the record had no received_at"},
             "policy_version": {"type": "string"},
             "explanation": {"type": "array", "items": {"$ref": "#/$defs/rule_hit"}},
         },

@@ -253,7 +253,8 @@ class Policy:
             outputs.get("subcategory"), outputs["severity"], tuple(sorted(ctx.flags)),
             self._owners[owner], chain,
             Explanation(build=partial(explain_fired, self._stages, trace, ctx)),
-            self._model.version, deadlines, reply, warnings)
+            self._model.version, deadlines, reply, warnings,
+            ctx.received_at() if ctx.received_source else None, ctx.received_source)
 
     def render_script(self, script_id: str, complaint: Record, decision: Decision | None = None,
                       *, now: datetime | None = None) -> Reply:

@@ -118,3 +118,68 @@ def test_check_of_the_default_policy_is_clean(capsys: pytest.CaptureFixture[str]
     """The bundled policy has no errors and no warnings, even with --strict."""
     assert main(["check", "--strict"]) == 0
     assert "0 warning(s)" in capsys.readouterr().out
+
+
+def test_a_missing_received_at_is_said_in_the_decision_and_on_stderr(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without received_at the decision names the time it used and where it came from;
+    route warns once with the count; --now makes it a stand-in, not the clock."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "channel": "phone", "text": "漏水"}\n'
+                      '{"id": "b", "channel": "phone", "text": "漏水"}\n'
+                      '{"id": "c", "channel": "phone", "text": "漏水", '
+                      '"received_at": "2026-11-23T09:00:00+08:00"}\n', encoding="utf-8")
+    assert main(["route", str(source)]) == 0
+    captured = capsys.readouterr()
+    out = [json.loads(line) for line in captured.out.splitlines()]
+    assert [o["received_at_source"] for o in out] == ["clock", "clock", "record"]
+    assert [o["received_at_assumed"] for o in out] == [True, True, False]
+    assert out[2]["received_at"] == "2026-11-23T09:00:00+08:00"
+    assert captured.err.count("had no received_at") == 1 and "2 record(s)" in captured.err
+    assert main(["route", str(source), "--now", "2026-11-23T10:00:00+08:00"]) == 0
+    captured = capsys.readouterr()
+    out = [json.loads(line) for line in captured.out.splitlines()]
+    assert [o["received_at_source"] for o in out] == ["now", "now", "record"]
+    assert out[0]["received_at"] == "2026-11-23T10:00:00+08:00"
+    assert "had no received_at" not in captured.err
+
+
+def test_the_readme_command_gives_the_same_output_on_every_run(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Every README example carries its receipt time: two runs give the same bytes."""
+    examples = [json.loads(line) for line in EXAMPLES.read_text("utf-8").splitlines()]
+    assert all(e.get("received_at") for e in examples)
+    main(["route", str(EXAMPLES)])
+    first = capsys.readouterr().out
+    main(["route", str(EXAMPLES)])
+    assert capsys.readouterr().out == first
+    assert '"received_at_source":"clock"' not in first
+
+
+@pytest.mark.parametrize("stdin", [True, False])
+def test_a_byte_order_mark_at_the_start_is_skipped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        stdin: bool) -> None:
+    """A UTF-8 BOM before record 1 (Windows editors write one) no longer loses it."""
+    data = b'\xef\xbb\xbf{"id":"a","channel":"phone","text":"\xe6\xbc\x8f\xe6\xb0\xb4"}\n'
+    if stdin:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+        code = main(["route", "-"])
+    else:
+        (tmp_path / "bom.jsonl").write_bytes(data)
+        code = main(["route", str(tmp_path / "bom.jsonl")])
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0 and out[0]["complaint_id"] == "a"
+
+
+def test_other_encodings_are_named_in_the_error_record(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A UTF-16 file, or GBK bytes that are not UTF-8, get an error record that says which
+    encoding the line looks like."""
+    source = tmp_path / "in.jsonl"
+    gbk = '{"id":"b","channel":"phone","text":"投诉"}'.encode("gb18030")
+    source.write_bytes('{"id":"a"}'.encode("utf-16") + b"\n" + gbk + b"\n")
+    assert main(["route", str(source)]) == 2
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "UTF-16" in out[0]["error"]["message"]
+    assert "GB18030" in out[-1]["error"]["message"]

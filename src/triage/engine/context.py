@@ -16,8 +16,8 @@ from .keywords import Found, KeywordIndex
 class Context:
     """Everything a compiled condition may look at while one complaint is evaluated."""
 
-    __slots__ = ("_index", "_now", "_received", "_tz", "all", "complaint", "flags", "folded",
-                 "found", "outputs", "present", "text")
+    __slots__ = ("_index", "_now", "_received", "_source", "_tz", "all", "complaint", "flags",
+                 "folded", "found", "outputs", "present", "text")
 
     def __init__(self, complaint: Complaint, folded: str, index: KeywordIndex, found: Found,
                  tz: tzinfo, now: datetime | None) -> None:
@@ -33,6 +33,7 @@ class Context:
         self._tz = tz
         self._now = now
         self._received: datetime | None = None
+        self._source: str | None = None
 
     def starts(self, kid: int, negation: bool) -> list[int]:
         """Where word ``kid`` occurs; with ``negation``, only where no cue negates it."""
@@ -47,9 +48,18 @@ class Context:
         if self._received is not None:
             return self._received
         value = self.complaint.received_at
+        source = "record"
         if value is None:
+            source = "now" if self._now is not None else "clock"
             value = self._now if self._now is not None else datetime.now(self._tz)
         if value.tzinfo is None:
             value = value.replace(tzinfo=self._tz)
         self._received = value
+        self._source = source
         return value
+
+    @property
+    def received_source(self) -> str | None:
+        """Where the receipt time the rules used came from: ``record``, ``now`` (given by
+        the caller) or ``clock``; None while nothing has used it."""
+        return self._source

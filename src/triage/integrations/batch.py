@@ -31,8 +31,20 @@ def decide_line(policy: Policy, number: int, raw: bytes,
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return RecordError(number, "invalid-encoding",
-                           f"line is not valid UTF-8 (byte {exc.start}: 0x{raw[exc.start]:02x})")
+                           f"line is not valid UTF-8 (byte {exc.start}: 0x{raw[exc.start]:02x})"
+                           + _encoding_hint(raw))
     return next(iter(policy.triage_many([line], now=now, first_line=number)))
+
+
+def _encoding_hint(raw: bytes) -> str:
+    """What the bytes look like instead, for the encodings Chinese text files come in."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or raw.count(b"\x00") > len(raw) // 4:
+        return "; it looks like UTF-16: save the file as UTF-8"
+    try:
+        raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return ""
+    return "; it reads as GBK/GB18030: convert the file to UTF-8 (iconv -f GB18030 -t UTF-8)"
 
 
 def _start(path: str | None) -> None:
