@@ -44,7 +44,6 @@ def main() -> None:
             bundled = triage.bundled_policy_path()
             path = Path(tmp) / "rules"
             shutil.copytree(bundled, path)
-            shutil.copytree(bundled.parent / "scripts_cn", Path(tmp) / "scripts_cn")
             (path / "deadlines.yaml").unlink()
             (path / "scripts.yaml").unlink()
         policy = triage.load_policy(path)

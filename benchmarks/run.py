@@ -307,7 +307,6 @@ def _without(directory: Path, *files: str) -> Path:
     bundled = triage.bundled_policy_path()
     rules = directory / "rules"
     shutil.copytree(bundled, rules)
-    shutil.copytree(bundled.parent / "scripts_cn", directory / "scripts_cn")
     for name in files:
         (rules / name).unlink()
     return rules

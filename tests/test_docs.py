@@ -84,3 +84,36 @@ def test_every_file_the_docs_name_exists() -> None:
             if not where.exists():
                 missing.append(f"{page.name}: {path}")
     assert missing == []
+
+
+def test_the_authoring_loop_runs_as_written(tmp_path: Path) -> None:
+    """The loop of docs/authoring.md, command by command, in a copy of the repository's
+    top (rules/ with its templates and cases): each command exits 0."""
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    text = (DOCS / "authoring.md").read_text(encoding="utf-8")
+    section = text[text.index("## The loop, in a fresh clone"):]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block is not None
+    top = tmp_path / "clone"
+    shutil.copytree(DOCS.parent / "rules", top / "rules")
+    ran = 0
+    for line in block.group(1).splitlines():
+        command = line.split("  #")[0].strip()
+        if not command or command.startswith("#"):
+            continue
+        words = [w.replace("/tmp/", f"{tmp_path}/") for w in shlex.split(command)]
+        if words[0] == "triage":
+            words = [sys.executable, "-c", "from triage.cli import main; "
+                     "raise SystemExit(main())", *words[1:]]
+        done = subprocess.run(words, cwd=top, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, (command, done.stderr)
+        if words[0] == sys.executable:  # which policy, said first: the edited rules/
+            said = done.stderr.splitlines()[0]
+            assert said.startswith("triage: ") and ("from ./rules" in said
+                                                    or "from the command line" in said)
+        ran += 1
+    assert ran == 5

@@ -44,7 +44,7 @@ def test_wheel_contains_the_default_policy_and_data(wheel: Path) -> None:
     """Rules, reply-script folder and the fold table are inside the wheel."""
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "triage/_bundled/rules/policy.yaml" in names
-    assert any(n.startswith("triage/_bundled/scripts_cn/") for n in names)
+    assert any(n.startswith("triage/_bundled/rules/scripts_cn/") for n in names)
     assert "triage/_data/fold.json" in names
     assert "triage/py.typed" in names
     assert {"triage/_bundled/examples/complaints.jsonl", "triage/_bundled/corpus/corpus.jsonl",

@@ -24,11 +24,15 @@ from .complaint import Channel, blank_line
 from .decision import Decision
 from .errors import PolicyError, Problem, RecordError, TriageError, format_report
 from .integrations.batch import decide_line, triage_lines
+from .integrations.discovery import ENV_VARIABLE, locate_policy
 from .integrations.output import AtomicOutput, refuse_same_file, skip_decided
 from .language.schema import policy_json_schema
 from .policy import Policy, bundled_policy_path, load_policy
 
 EXIT_OK, EXIT_FATAL, EXIT_RECORDS = 0, 1, 2
+_POLICY_HELP = (f"policy directory or file (default: ${ENV_VARIABLE}, policy = in triage.toml "
+                "or [tool.triage] of pyproject.toml, ./rules when it holds a policy, else the "
+                "bundled policy)")
 #: ``triage check --strict`` when the policy loads but has warnings.
 EXIT_WARNINGS = 1
 
@@ -62,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
     route = sub.add_parser("route", help="decide every complaint of a JSON-lines file")
     route.add_argument("input", nargs="?", default="-", help="JSON-lines file, or - for stdin")
-    route.add_argument("--policy", help="policy directory or file (default: bundled policy)")
+    route.add_argument("--policy", help=_POLICY_HELP)
     route.add_argument("--out", help="write decisions here instead of stdout")
     route.add_argument("--strict", action="store_true", help="stop at the first bad record")
     route.add_argument("--no-progress", action="store_true", help="never show a progress bar")
@@ -80,13 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("text", nargs="?", help="complaint text (default: a JSON record on stdin)")
     explain.add_argument("--channel", default="phone", choices=[c.value for c in Channel])
     explain.add_argument("--domain", help="product domain, e.g. auto_dealer")
-    explain.add_argument("--policy", help="policy directory or file (default: bundled policy)")
+    explain.add_argument("--policy", help=_POLICY_HELP)
     explain.add_argument("--json", action="store_true", help="print the decision as JSON")
     explain.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     explain.set_defaults(run=_explain)
 
     check = sub.add_parser("check", help="validate a policy and report every problem")
-    check.add_argument("policy", nargs="?", help="policy directory or file (default: bundled)")
+    check.add_argument("policy", nargs="?", help=_POLICY_HELP)
     check.add_argument("--format", choices=["text", "json"], default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--color", choices=["auto", "always", "never"], default="auto",
@@ -108,16 +112,32 @@ def _parser() -> argparse.ArgumentParser:
     diff.set_defaults(run=_diff)
 
     test = sub.add_parser("test", help="run the policy's test cases (cases/*.yaml)")
-    test.add_argument("policy", nargs="?", help="policy directory (default: bundled)")
+    test.add_argument("policy", nargs="?", help=_POLICY_HELP)
     test.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
     test.set_defaults(run=_test)
 
     guard = sub.add_parser("guard", help="find forbidden phrases (服务忌语) in a draft reply")
     guard.add_argument("input", nargs="?", default="-", help="text file, or - for stdin")
-    guard.add_argument("--policy", help="policy directory or file (default: bundled policy)")
+    guard.add_argument("--policy", help=_POLICY_HELP)
     guard.add_argument("--format", choices=["text", "json"], default="text")
     guard.set_defaults(run=_guard)
     return parser
+
+
+def _load(given: str | None, side: str = "") -> Policy:
+    """The policy a command runs (``discovery``), said on stderr before anything else."""
+    where = locate_policy(given)
+    shown = "the bundled default policy" if where.path is None else str(where.path)
+    label = f"{side} " if side else ""
+    try:
+        policy = load_policy(where.path)
+    except PolicyError:
+        print(f"triage: {label}policy {shown} (from {where.source}) does not load:",
+              file=sys.stderr)
+        raise
+    print(f"triage: {label}policy {shown} ({policy.name}, version {policy.version}; from "
+          f"{where.source})", file=sys.stderr)
+    return policy
 
 
 def _print_policy_error(exc: PolicyError, fmt: str, colour: str = "auto") -> None:
@@ -135,7 +155,7 @@ def _colour(choice: str, stream: IO[str]) -> bool:
 
 
 def _route(args: argparse.Namespace) -> int:
-    policy = load_policy(args.policy)
+    policy = _load(args.policy)
     source, total = _open_input(args)
     show_progress = (not args.no_progress and total > 0 and sys.stderr.isatty())
     target = AtomicOutput(Path(args.out), resume=args.resume) if args.out else None
@@ -146,7 +166,7 @@ def _route(args: argparse.Namespace) -> int:
         first, rest = (skip_decided(source, target.kept) if target is not None and target.kept
                        else (1, iter(source)))
         if args.workers > 1 and not args.strict:
-            for is_error, text in triage_lines(rest, policy=args.policy, now=args.now,
+            for is_error, text in triage_lines(rest, policy=policy.path, now=args.now,
                                                workers=args.workers, first_line=first):
                 written.line(text, is_error)
         else:
@@ -261,7 +281,7 @@ class _Progress:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    policy = load_policy(args.policy)
+    policy = _load(args.policy)
     record: dict[str, Any]
     if args.text is not None:
         record = {"id": "cli", "channel": args.channel, "text": args.text}
@@ -291,7 +311,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     try:
-        policy = load_policy(args.policy)
+        policy = _load(args.policy)
     except PolicyError as exc:
         _print_policy_error(exc, args.format, args.color)
         return EXIT_RECORDS
@@ -340,7 +360,7 @@ def _schema(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     """Exit 0; 2 when either policy does not load."""
     try:
-        old, new = load_policy(args.old), load_policy(args.new)
+        old, new = _load(args.old, "old"), _load(args.new, "new")
     except PolicyError as exc:
         _print_policy_error(exc, args.format)
         return EXIT_RECORDS
@@ -366,7 +386,7 @@ def _sample_files() -> list[Path]:
 def _test(args: argparse.Namespace) -> int:
     """Exit 0 when every case passes, 2 when one fails or the policy does not load."""
     try:
-        policy = load_policy(args.policy)
+        policy = _load(args.policy)
     except PolicyError as exc:
         _print_policy_error(exc, "text")
         return EXIT_RECORDS
@@ -393,7 +413,7 @@ def _test(args: argparse.Namespace) -> int:
 def _guard(args: argparse.Namespace) -> int:
     """Exit 0 when the draft is clean, 2 when it has a forbidden phrase."""
     try:
-        policy = load_policy(args.policy)
+        policy = _load(args.policy)
     except PolicyError as exc:
         _print_policy_error(exc, args.format)
         return EXIT_FATAL

@@ -162,7 +162,9 @@ def test_check_groups_problems_by_file_and_colours_only_when_asked() -> None:
     broken = str(FIXTURES / "broken_many")
     plain = cli("check", broken, "--color", "never")
     assert plain.returncode == 2
-    blocks = plain.stderr.split("\n\n")
+    said, report = plain.stderr.split("\n", 1)  # first: which policy, from where
+    assert said.startswith("triage: policy ") and "from the command line" in said
+    blocks = report.split("\n\n")
     assert [b.splitlines()[0].split(" (")[0].rsplit("/", 1)[-1] for b in blocks[:-1]] == [
         "policy.yaml", "stages.yaml"]
     assert blocks[-1].strip() == "11 errors in 2 files"

@@ -113,8 +113,15 @@ def load_files(path: Path, display_root: Path | None = None) -> LoadedPolicy:
     digest = hashlib.sha256()
     loaded: list[SourceFile] = []
     total = 0
+    inside = (path if path.is_dir() else path.parent).resolve()
     for file in files:
         name = _display_name(file, base)
+        if not file.resolve().is_relative_to(inside):
+            problems.append(Problem(
+                name, 1, 1, "outside-policy",
+                "the file is a link to a file outside the policy folder; it was not read",
+                "copy the file into the policy folder"))
+            continue
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
             problems.append(Problem(

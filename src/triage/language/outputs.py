@@ -86,7 +86,7 @@ class OutputChecker:
             if known is None:
                 self.problems.append(source.problem(
                     where, "missing-key", "the policy names no scripts folder",
-                    "add 'policy: {scripts: ../scripts_cn}'"))
+                    "add 'policy: {scripts: scripts_cn}'"))
                 return None
             if not isinstance(item, str) or item not in known:
                 self.problems.append(source.problem(

@@ -100,6 +100,17 @@ def _outputs_text(outputs: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(outputs.items()))
 
 
+class _AnyScript(frozenset[str]):
+    """The script ids of a scripts folder already reported as unusable: every id counts as
+    known, so that the rules naming scripts are not reported once more each."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ANY_SCRIPT = _AnyScript()
+
+
 class _Validator:
     def __init__(self, loaded: LoadedPolicy) -> None:
         self.loaded = loaded
@@ -157,12 +168,20 @@ class _Validator:
         source = next(s for s, m in self.files if m.policy is not None)
         root = self.loaded.root if self.loaded.root.is_dir() else self.loaded.root.parent
         folder = (root / meta.scripts).resolve()
+        if not folder.is_relative_to(root.resolve()):
+            self.problems.append(source.problem(
+                ("policy", "scripts"), "outside-policy",
+                f"the scripts folder '{meta.scripts}' is outside the policy folder",
+                "keep the templates inside the policy folder, e.g. scripts: scripts_cn, so "
+                "that a copy of the folder is the whole policy"))
+            self.script_ids = _ANY_SCRIPT  # reported once here, not at every rule
+            return None
         if not folder.is_dir():
             self.problems.append(source.problem(
                 ("policy", "scripts"), "not-found",
-                f"the scripts folder '{meta.scripts}' does not exist (looked in {folder})",
-                "give a path relative to the policy folder, e.g. ../scripts_cn"))
-            self.script_ids = frozenset()
+                f"the scripts folder '{meta.scripts}' does not exist",
+                "give a path relative to the policy folder, e.g. scripts_cn"))
+            self.script_ids = _ANY_SCRIPT
             return None
         library, problems = load_scripts(folder, root.parent, guard)
         self.problems.extend(problems)

@@ -220,8 +220,15 @@ def load_scripts(directory: Path, display_base: Path, guard: Guard
     problems: list[Problem] = []
     scripts: list[Script] = []
     digest = hashlib.sha256()
+    inside = directory.resolve()
     for path in sorted(directory.glob("*.j2")):
         name = _display(path, display_base)
+        if not path.resolve().is_relative_to(inside) or not path.is_file():
+            problems.append(Problem(name, 1, 1, "outside-policy",
+                                    "the template is a link to a file outside the scripts "
+                                    "folder; it was not read",
+                                    "copy the template into the scripts folder"))
+            continue
         raw = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + raw + b"\0")
         if len(raw) > MAX_TEMPLATE_BYTES:
