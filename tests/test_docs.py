@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,11 +93,6 @@ def test_every_file_the_docs_name_exists() -> None:
 def test_the_authoring_loop_runs_as_written(tmp_path: Path) -> None:
     """The loop of docs/authoring.md, command by command, in a copy of the repository's
     top (rules/ with its templates and cases): each command exits 0."""
-    import shlex
-    import shutil
-    import subprocess
-    import sys
-
     text = (DOCS / "authoring.md").read_text(encoding="utf-8")
     section = text[text.index("## The loop, in a fresh clone"):]
     block = re.search(r"```bash\n(.*?)```", section, re.S)

@@ -31,7 +31,8 @@ def _rename_category(folder: Path) -> None:
 
 
 def test_the_order_is_flag_variable_setting_rules_folder_bundled(tmp_path: Path) -> None:
-    """--policy (or a folder argument) beats TRIAGE_POLICY beats triage.toml/pyproject beats ./rules beats bundled."""
+    """--policy (or a folder argument) beats TRIAGE_POLICY beats triage.toml/pyproject
+    beats ./rules beats bundled."""
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "policy.yaml").write_text("policy: {name: x}\n", encoding="utf-8")
     deep = tmp_path / "a" / "b"
