@@ -143,3 +143,39 @@ def test_escalation_mistakes_are_reported_in_place(tmp_path: Path) -> None:
                                                    "escalation.yaml": escalation}))
     found = {(p.line, p.code) for p in caught.value.problems}
     assert found == {(2, "ambiguous-condition"), (3, "unknown-value"), (4, "bad-duration")}
+
+
+@pytest.mark.parametrize(("event", "says"), [
+    (Event("resloved", at(23, 11)), "unknown kind 'resloved'; did you mean 'resolved'?"),  # type: ignore[arg-type]
+    (Event("met", at(23, 11), "fisrt_contact"), "unknown milestone 'fisrt_contact'; did you "
+                                                 "mean 'first_contact'?"),
+    (Event("met", at(23, 11)), "a 'met' event names its milestone"),
+    (Event("contacted", at(22, 9)), "before the complaint was received"),
+    ({"kind": "contacted", "when": "2026-11-23T11:00"}, "unknown field 'when'"),
+    ({"kind": "contacted", "at": "yesterday"}, "'at' is not an ISO time"),
+    ("contacted", "an event is an Event or a dict, not str"),
+])
+def test_a_wrong_event_is_named_not_ignored(default_policy: triage.Policy,
+                                            leak: triage.Decision, event: object,
+                                            says: str) -> None:
+    """Typos, unknown milestones, events before receipt and wrong types raise EventError
+    (a TriageError) naming the event, instead of being ignored or counted as met."""
+    events = [Event("acknowledged", at(23, 10, 5)), event]
+    with pytest.raises(triage.EventError, match="event 2 ") as info:
+        default_policy.status(leak, events, at(23, 12))  # type: ignore[arg-type]
+    assert says in str(info.value)
+
+
+def test_events_as_dicts_give_the_same_status(default_policy: triage.Policy,
+                                              leak: triage.Decision) -> None:
+    """A dict with the fields of Event (``at`` as ISO text or datetime) is read the same."""
+    as_events = [Event("contacted", at(23, 11)), Event("paused", at(23, 12)),
+                 Event("resumed", at(24, 12)), Event("met", at(24, 13), "answer")]
+    as_dicts = [{"kind": "contacted", "at": "2026-11-23T11:00:00+08:00"},
+                {"kind": "paused", "at": at(23, 12)},
+                {"kind": "resumed", "at": "2026-11-24T12:00:00+08:00", "note": "客户回电"},
+                {"kind": "met", "at": "2026-11-24T13:00:00+08:00", "milestone": "answer"}]
+    one = default_policy.status(leak, as_events, at(25, 9))
+    other = default_policy.status(leak, as_dicts, at(25, 9))
+    assert one.to_dict() == other.to_dict()
+    assert states(one)["answer"] == "met"

@@ -183,6 +183,20 @@ class DecisionError(TriageError):
         super().__init__(message)
 
 
+class EventError(TriageError):
+    """An event of a case cannot be used (``Policy.status``): names the event by its number
+    in the list, its kind and time, what is wrong, and a hint."""
+
+    def __init__(self, number: int, event: Any, message: str,
+                 hint: str | None = None) -> None:
+        kind = event.get("kind") if isinstance(event, dict) else getattr(event, "kind", None)
+        at = event.get("at") if isinstance(event, dict) else getattr(event, "at", None)
+        self.number = number
+        self.message = (f"event {number} ({kind!r} at {at}): {message}"
+                        + (f"; {hint}" if hint else ""))
+        super().__init__(self.message)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldIssue:
     """One reason a complaint record was rejected, with the field it concerns."""

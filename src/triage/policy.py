@@ -135,7 +135,7 @@ class Policy:
                    for name, c in model.calendar_choices.items()}
         setter(self, "_writer", ReplyWriter(
             model.scripts, model.taxonomy, (role.name for role in model.roles.values()),
-            model.meta.company, model.meta.hotline))
+            model.meta.company, model.meta.hotline, model.meta.neutral_address))
         setter(self, "_planner", DeadlinePlanner(
             model.calendars, choices, model.meta.default_calendar,
             model.taxonomy.get("milestones", {}), model.calendar_labels))
@@ -292,7 +292,8 @@ class Policy:
         """The forbidden phrases (服务忌语) in ``text``: for checking an agent's draft."""
         return self._model.guard.check(text)
 
-    def status(self, decision: Decision, events: Iterable[Event], now: datetime) -> CaseStatus:
+    def status(self, decision: Decision, events: Iterable[Event | Mapping[str, Any]],
+               now: datetime) -> CaseStatus:
         """Where ``decision``'s case stands at ``now``, given the case's ``events``.
 
         Each milestone is met, pending or breached, with the business time left (negative:
@@ -300,7 +301,7 @@ class Policy:
         the policy's escalation triggers give the level and the role responsible now.
         """
         return case_status(decision, events, now, self._planner.calendars,
-                           self._model.escalation)
+                           self._model.escalation, self._model.taxonomy.get("milestones", {}))
 
     def triage_many(self, records: Iterable[Record], *, now: datetime | None = None,
                     first_line: int = 1) -> Iterator[Decision | RecordError]:

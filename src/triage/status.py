@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .deadlines.calendar import BusinessCalendar
 from .deadlines.durations import Duration, Pause, remaining, with_pauses
 from .deadlines.escalation import EscalationTrigger
 from .decision import Decision, RoleRef
+from .errors import EventError, did_you_mean
 
 EventKind = Literal["acknowledged", "contacted", "answered", "contained", "analysed",
                     "resolved", "followed_up", "called_back", "met", "paused", "resumed",
@@ -88,10 +89,16 @@ class CaseStatus:
                 "rejections": self.rejections, "paused": self.paused}
 
 
-def case_status(decision: Decision, events: Iterable[Event], now: datetime,
+def case_status(decision: Decision, events: Iterable[Event | Mapping[str, Any]], now: datetime,
                 calendars: Mapping[str, BusinessCalendar],
-                triggers: Iterable[EscalationTrigger]) -> CaseStatus:
-    """The status of ``decision``'s case at ``now``, from the events up to ``now``."""
+                triggers: Iterable[EscalationTrigger],
+                milestones: Iterable[str] = ()) -> CaseStatus:
+    """The status of ``decision``'s case at ``now``, from the events up to ``now``.
+
+    Events are ``Event``s or dicts of the same fields (``at`` a datetime or ISO text);
+    each is checked (kind, milestone, a time not before receipt) and a wrong one raises
+    ``EventError`` naming it, rather than being ignored or counted as met.
+    """
     any_calendar = next(iter(calendars.values()), None)
 
     def aware(moment: datetime) -> datetime:
@@ -100,7 +107,12 @@ def case_status(decision: Decision, events: Iterable[Event], now: datetime,
         return any_calendar.localize(moment)
 
     now = aware(now)
-    timeline = sorted((e for e in events if aware(e.at) <= now), key=lambda e: aware(e.at))
+    known = set(milestones) | {d.milestone for d in decision.deadlines}
+    received = decision.received_at or min(
+        (d.derivation.start for d in decision.deadlines if d.after is None), default=None)
+    checked = [_checked(i, item, known, received, aware) for i, item in
+               enumerate(events, start=1)]
+    timeline = sorted((e for e in checked if aware(e.at) <= now), key=lambda e: aware(e.at))
     met: dict[str, datetime] = {}
     pauses: list[Pause] = []
     paused_at: datetime | None = None
@@ -148,6 +160,46 @@ def case_status(decision: Decision, events: Iterable[Event], now: datetime,
     responsible = decision.owner if level == 0 else decision.escalation[level - 1]
     return CaseStatus(decision.complaint_id, now, tuple(out), level, responsible,
                       tuple(t.id for t in fired), rejections, paused_at is not None)
+
+
+EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
+_EVENT_FIELDS = ("kind", "at", "milestone", "note")
+
+
+def _checked(number: int, item: Event | Mapping[str, Any], milestones: set[str],
+             received: datetime | None, aware: Any) -> Event:
+    """Event ``number`` of a case as an ``Event``, or ``EventError`` saying what is wrong."""
+    if isinstance(item, Mapping):
+        unknown = sorted(set(item) - set(_EVENT_FIELDS))
+        if unknown:
+            raise EventError(number, item, f"unknown field '{unknown[0]}'",
+                             did_you_mean(unknown[0], _EVENT_FIELDS))
+        at = item.get("at")
+        if isinstance(at, str):
+            try:
+                at = datetime.fromisoformat(at)
+            except ValueError:
+                raise EventError(number, item, f"'at' is not an ISO time: {at!r}") from None
+        item = Event(item.get("kind"), at, item.get("milestone"), item.get("note"))  # type: ignore[arg-type]
+    elif not isinstance(item, Event):
+        raise EventError(number, item, f"an event is an Event or a dict, not "
+                         f"{type(item).__name__}")
+    if item.kind not in EVENT_KINDS:
+        raise EventError(number, item, f"unknown kind {item.kind!r}",
+                         did_you_mean(str(item.kind), EVENT_KINDS)
+                         or "kinds: " + ", ".join(EVENT_KINDS))
+    if not isinstance(item.at, datetime):
+        raise EventError(number, item, "'at' must be a date and time")
+    if item.kind == "met" and not item.milestone:
+        raise EventError(number, item, "a 'met' event names its milestone")
+    if item.milestone is not None and milestones and item.milestone not in milestones:
+        raise EventError(number, item, f"unknown milestone {item.milestone!r}",
+                         did_you_mean(item.milestone, milestones)
+                         or "milestones: " + ", ".join(sorted(milestones)))
+    if received is not None and aware(item.at) < received:
+        raise EventError(number, item, f"it is dated {aware(item.at).isoformat()}, before "
+                         f"the complaint was received ({received.isoformat()})")
+    return item
 
 
 def _holds(trigger: EscalationTrigger, milestones: list[MilestoneStatus], rejections: int,

@@ -20,10 +20,12 @@ import pytest
 from jinja2.exceptions import SecurityError
 
 import triage
-from triage.replies.render import CONVERSIONS
+from triage.replies.render import CONVERSIONS, address
 from triage.replies.scripts import MAX_REPLY_CHARS, SAMPLE_CONTEXTS, ReplySandbox
 
 from ..conftest import CORPUS_DIR, FIXTURES
+
+NOW_ISO = "2026-11-23T10:00:00+08:00"
 
 REPLIES = FIXTURES / "replies"
 
@@ -382,14 +384,66 @@ def test_replies_stay_bounded_in_every_locale(default_policy: triage.Policy,
 
 def test_sandbox_reads_a_deadline_item_and_refuses_internals() -> None:
     """``d.label`` reads the item and ``loop.index`` the counter; any other name gets the
-    sandbox's own rules."""
+    sandbox's own rules, and a method is refused."""
     env = ReplySandbox()
     item = MappingProxyType({"label": "首次联系客户", "due_text": "明天"})
     assert env.getattr(item, "label") == "首次联系客户"
-    assert env.getattr(item, "keys") == item.keys  # an attribute, as Jinja gives it
+    with pytest.raises(SecurityError, match="'keys' is a method"):
+        env.getattr(item, "keys")  # a method would print as a Python repr
     assert isinstance(env.getattr(item, "__class__"), jinja2.Undefined)
     assert isinstance(env.getattr(item, "missing"), jinja2.Undefined)
     loop = jinja2.runtime.LoopContext(iter("ab"), env.undefined)
     next(loop)  # at the first item
     assert (env.getattr(loop, "index"), env.getattr(loop, "first")) == (1, True)
     assert isinstance(env.getattr(loop, "_iterator"), jinja2.Undefined)
+
+
+@pytest.mark.parametrize(("name", "addressed"), [
+    ("王伟", "王先生"), ("欧阳娜娜", "欧阳先生"), ("張三", "張先生"), ("歐陽修", "歐陽先生"),
+    ("于谦", "于先生"), ("John Smith", "您"), ("{{ 7*7 }}", "您"), ("7号", "您"),
+    ("\u202e王伟", "王先生"), ("托马斯", "您")])
+def test_the_address_comes_from_a_real_surname_only(name: str, addressed: str) -> None:
+    """J先生 and {先生 are gone: a name that starts with no known surname gets 您; bidi
+    and control characters are removed first."""
+    complaint = triage.Complaint(id="1", channel=triage.Channel.PHONE, text="漏水",
+                                 customer=triage.Customer(name=name, title="先生"))
+    assert address(complaint) == addressed
+
+
+def test_the_policy_sets_the_neutral_address(tmp_path: Path) -> None:
+    """`policy: {neutral_address: 客户}` is what a reply says when the name has no surname."""
+    folder = tmp_path / "p"
+    shutil.copytree(FIXTURES / "replies", folder)
+    text = (folder / "policy.yaml").read_text(encoding="utf-8")
+    text = text.replace("  company: 示例公司\n", "  company: 示例公司\n  neutral_address: 客户\n")
+    (folder / "policy.yaml").write_text(text, encoding="utf-8")
+    policy = triage.load_policy(folder)
+    decision = policy.triage({"id": "1", "channel": "phone", "text": "漏水",
+                              "customer": {"name": "Smith", "title": "先生"}})
+    assert decision.reply is not None and decision.reply.text.startswith("客户好")
+
+
+@pytest.mark.parametrize("value", ["\u202e伟王", "王\u200b伟", "王伟\x07", "\u2066王伟\u2069"])
+def test_bidi_and_control_characters_never_reach_a_reply(default_policy: triage.Policy,
+                                                         value: str) -> None:
+    """Names and case numbers lose bidi overrides, zero widths and controls on the way in."""
+    decision = default_policy.triage({
+        "id": "C" + value, "channel": "phone", "text": "服务太差", "received_at": NOW_ISO,
+        "customer": {"name": value, "title": "女士"}})
+    assert decision.reply is not None
+    assert not re.search("[\u202a-\u202e\u2066-\u2069\u200b\x00-\x1f]", decision.reply.text)
+
+
+@pytest.mark.parametrize("expression", ["address.encode", "address['upper']",
+                                        "address.__class__", "company.split"])
+def test_templates_cannot_print_methods_or_reprs(tmp_path: Path, expression: str) -> None:
+    """``{{ address.encode }}`` would print ``<built-in method ... at 0x...>``: refused when
+    the policy loads."""
+    folder = tmp_path / "p"
+    shutil.copytree(FIXTURES / "replies", folder)
+    path = folder / "scripts_cn" / "thanks.j2"
+    path.write_text(path.read_text(encoding="utf-8") + "{{ " + expression + " }}\n", "utf-8")
+    with pytest.raises(triage.PolicyError) as info:
+        triage.load_policy(folder)
+    assert any(p.code == "template-error" for p in info.value.problems)
+    assert "0x" not in str(info.value)

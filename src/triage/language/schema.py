@@ -80,6 +80,8 @@ class PolicyMeta(_Spec):
     scripts: str | None = None
     company: str | None = None
     hotline: str | None = None
+    #: How a reply addresses a customer whose name gives no known surname (and title).
+    neutral_address: Annotated[str, Field(min_length=1, max_length=10)] = "您"
 
 
 class Taxonomy(_Spec):

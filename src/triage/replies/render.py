@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -24,16 +25,11 @@ import opencc
 from ..complaint import Complaint
 from ..deadlines.planner import Deadline
 from ..decision import Reply, RoleRef
-from ..text.folding import has_traditional
+from ..text.folding import fold, has_traditional
 
 if TYPE_CHECKING:
     from .scripts import ScriptLibrary
 
-#: Two-character surnames: 欧阳娜娜 is addressed as 欧阳女士, not 欧女士.
-COMPOUND_SURNAMES = frozenset((
-    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容",
-    "长孙", "令狐", "夏侯", "宇文", "司徒", "端木", "南宫", "西门", "独孤",
-    "呼延", "轩辕", "歐陽", "諸葛", "東方", "尉遲", "長孫", "南宮", "獨孤"))
 #: Reply locale -> OpenCC configuration.
 CONVERSIONS: Mapping[str, str] = MappingProxyType(
     {"zh-Hant": "s2t", "zh-HK": "s2hk", "zh-TW": "s2twp"})
@@ -42,14 +38,42 @@ _LOCALES = {"zh-hant": "zh-Hant", "zh-hk": "zh-HK", "zh-mo": "zh-HK", "zh-tw": "
 NEUTRAL_ADDRESS = "您"
 
 
-def address(complaint: Complaint) -> str:
-    """How to address the customer: surname and title (王先生), or the neutral 您."""
+def _surnames() -> tuple[frozenset[str], frozenset[str]]:
+    """The one- and two-character surnames of ``_data/surnames.txt`` (read once)."""
+    text = resources.files("triage").joinpath("_data/surnames.txt").read_text("utf-8")
+    names = {n for line in text.splitlines() if not line.startswith("#")
+             for n in line.split()}
+    return (frozenset(n for n in names if len(n) == 1),
+            frozenset(n for n in names if len(n) == 2))
+
+
+#: Surnames, Simplified (a name is folded before it is looked up); never changed.
+SURNAMES, COMPOUND_SURNAMES = _surnames()
+#: Unicode categories removed from the customer's values before they reach a reply:
+#: controls (Cc) and format characters (Cf: bidi overrides such as U+202E, zero widths).
+_INVISIBLE = re.compile("[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f"
+                        "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def clean_value(value: str) -> str:
+    """A value the customer gave, without control and bidi characters (U+202E would turn
+    the rest of the reply around), trimmed."""
+    return _INVISIBLE.sub("", value).strip()
+
+
+def address(complaint: Complaint, neutral: str = NEUTRAL_ADDRESS) -> str:
+    """How to address the customer: a real surname and the title (王先生, 欧阳女士), or
+    ``neutral`` (您) when the name starts with no known surname (John Smith, {{ 7*7 }})."""
     customer = complaint.customer
     if customer is None or not customer.name or customer.title not in ("先生", "女士"):
-        return NEUTRAL_ADDRESS
-    name = customer.name.strip()
-    surname = name[:2] if name[:2] in COMPOUND_SURNAMES else name[:1]
-    return surname + customer.title if surname else NEUTRAL_ADDRESS
+        return neutral
+    name = clean_value(customer.name)
+    folded = fold(name[:2])
+    if len(folded) == 2 and folded in COMPOUND_SURNAMES:
+        return name[:2] + customer.title
+    if folded[:1] in SURNAMES:
+        return name[:1] + customer.title
+    return neutral
 
 
 def reply_locale(complaint: Complaint) -> str:
@@ -101,11 +125,13 @@ class _Conversion:
 class ReplyWriter:
     """Compiled once per policy: the scripts, the labels and the converters."""
 
-    __slots__ = ("_company", "_conversions", "_hotline", "_labels", "_scripts")
+    __slots__ = ("_company", "_conversions", "_hotline", "_labels", "_neutral", "_scripts")
 
     def __init__(self, scripts: ScriptLibrary | None, labels: Mapping[str, Mapping[str, str]],
-                 role_names: Iterable[str], company: str | None, hotline: str | None) -> None:
+                 role_names: Iterable[str], company: str | None, hotline: str | None,
+                 neutral_address: str = NEUTRAL_ADDRESS) -> None:
         self._scripts = scripts
+        self._neutral = neutral_address
         self._labels = labels
         self._company = company or "我们"
         self._hotline = hotline or ""
@@ -114,7 +140,7 @@ class ReplyWriter:
             fixed.update(*(s.texts for s in scripts.scripts.values()))
             fixed.update(*(table.values() for table in labels.values()))
             fixed.update(role_names)
-            fixed.update((self._company, self._hotline, NEUTRAL_ADDRESS))
+            fixed.update((self._company, self._hotline, neutral_address))
         self._conversions = MappingProxyType(
             {locale: _Conversion(opencc.OpenCC(config), fixed)
              for locale, config in CONVERSIONS.items()}
@@ -128,8 +154,8 @@ class ReplyWriter:
         script = self._scripts[script_id]
         labels = self._labels
         context = {
-            "address": address(complaint),
-            "case_number": complaint.id,
+            "address": address(complaint, self._neutral),
+            "case_number": clean_value(complaint.id),
             "received_date": f"{received.month}月{received.day}日",
             "request_type_label": labels["request_type"].get(outputs["request_type"],
                                                              outputs["request_type"]),
@@ -150,9 +176,9 @@ class ReplyWriter:
         if conversion is None:
             text = script.render(context)  # checked at load with sample values
         else:
-            given = [context["address"]] if context["address"] != NEUTRAL_ADDRESS else []
-            if complaint.id:
-                given.append(complaint.id)
+            given = [context["address"]] if context["address"] != self._neutral else []
+            if context["case_number"]:
+                given.append(context["case_number"])
             text = conversion.join(script.pieces(context), given).strip()
         used = {k: context[k] for k in script.variables if k in context}
         return Reply(script_id, text, MappingProxyType(used), locale)

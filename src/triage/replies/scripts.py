@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import LoopContext
@@ -135,13 +135,26 @@ class ReplySandbox(SandboxedEnvironment):
                 pass
         elif kind is LoopContext and attribute in _LOOP_COUNTERS:
             return getattr(obj, attribute)
-        return super().getattr(obj, attribute)
+        return _no_method(super().getattr(obj, attribute), attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """``x['name']`` as the sandbox reads it, but never a method or a type."""
+        return _no_method(super().getitem(obj, argument), argument)
 
     def concat_bounded(self, values: Iterable[Any]) -> str:
         """``a ~ b``: joined as text, refused past ``MAX_REPLY_CHARS``."""
         text = "".join(str(v) for v in values)
         _check_size(len(text), "'~'")
         return text
+
+
+def _no_method(value: Any, name: Any) -> Any:
+    """``value`` unless it is a method, function or type: templates cannot call them, and
+    printing one shows a Python repr with a memory address (``{{ address.encode }}``)."""
+    if callable(value) and not isinstance(value, Undefined):
+        raise SecurityError(f"'{name}' is a method, not a value: reply templates print "
+                            "the context's values only")
+    return value
 
 
 def _check_size(size: int, operator: str) -> None:
