@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("--now", type=_moment, metavar="TIME",
                        help="ISO time that stands in for received_at when a record has "
                             "none (default: the clock); makes reruns give the same output")
-    route.add_argument("--workers", type=int, default=1,
+    route.add_argument("--workers", type=_workers, default=1,
                        help="worker processes (several cores; default 1)")
     route.add_argument("--resume", action="store_true",
                        help="continue a run that was killed: keep the decided lines of "
@@ -248,6 +248,18 @@ def _route_lines(policy: Policy, lines: Iterable[tuple[int, bytes]],
         result = decide_line(policy, number, raw, now)
         if result is not None:
             yield result
+
+
+def _workers(text: str) -> int:
+    """``--workers``: a whole number of processes, at least 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{count} workers cannot route anything: give 1 "
+                                         f"or more (this machine has {os.cpu_count()} cores)")
+    return count
 
 
 def _moment(text: str) -> datetime:

@@ -131,7 +131,8 @@ class Complaint(_Record):
     received_at: datetime | None = None
     customer: Customer | None = None
     product: Product | None = None
-    prior_rejections: Annotated[int, Field(ge=0, le=1_000)] = 0
+    #: Strict: ``true`` or ``"2"`` is a mistake in the intake system, not a count.
+    prior_rejections: Annotated[int, Field(ge=0, le=1_000, strict=True)] = 0
     demands: tuple[Demand, ...] = ()
     attributes: dict[str, JsonValue] = Field(default_factory=dict)
 

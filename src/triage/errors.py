@@ -44,8 +44,9 @@ class Problem:
         label = paint(f"{self.severity}[{self.code}]", _SEVERITY_COLOUR[self.severity])
         lines = [f"{paint(where, _BOLD)}: {label}: {self.message}"]
         if self.source_line is not None:
-            lines.append(f"    {self.source_line.rstrip()}")
-            lines.append("    " + _caret_padding(self.source_line, self.column)
+            shown, column = excerpt(self.source_line.rstrip(), self.column)
+            lines.append(f"    {shown}")
+            lines.append("    " + _caret_padding(shown, column)
                          + paint("^", _SEVERITY_COLOUR[self.severity]))
         if self.hint:
             lines.append(f"  {paint('hint', _CYAN)}: {self.hint}")
@@ -60,8 +61,25 @@ class Problem:
             "code": self.code,
             "message": self.message,
             "hint": self.hint,
-            "source_line": self.source_line,
+            "source_line": (None if self.source_line is None
+                            else excerpt(self.source_line, self.column)[0]),
         }
+
+
+#: A source line longer than this is shown as an excerpt around the column.
+MAX_SHOWN_LINE = 160
+
+
+def excerpt(line: str, column: int) -> tuple[str, int]:
+    """``line`` cut to at most ``MAX_SHOWN_LINE`` characters around ``column`` (a line of
+    a 4 MB flow list stays one screen line), and the column within the excerpt."""
+    if len(line) <= MAX_SHOWN_LINE:
+        return line, column
+    start = max(0, min(column - 1 - MAX_SHOWN_LINE // 2, len(line) - MAX_SHOWN_LINE))
+    shown = line[start:start + MAX_SHOWN_LINE]
+    lead = "…" if start > 0 else ""
+    tail = "…" if start + MAX_SHOWN_LINE < len(line) else ""
+    return lead + shown + tail, column - start + len(lead)
 
 
 _BOLD, _RED, _YELLOW, _CYAN = "1", "31", "33", "36"

@@ -35,6 +35,7 @@ from .errors import (
     RecordError,
     RenderError,
     TriageError,
+    did_you_mean,
 )
 from .language.loader import load_files
 from .language.schema import STAGES
@@ -83,6 +84,7 @@ class Policy:
     """A compiled, immutable policy. Build it with ``load_policy``."""
 
     __slots__ = (
+        "_domains",
         "_engine",
         "_escalation",
         "_index",
@@ -99,6 +101,7 @@ class Policy:
     )
 
     _model: PolicyModel
+    _domains: frozenset[str]
     _engine: Engine
     _word_ids: MappingProxyType[str, int]
     _index: KeywordIndex
@@ -141,6 +144,7 @@ class Policy:
             model.taxonomy.get("milestones", {}), model.calendar_labels))
         setter(self, "_tz", ZoneInfo(model.meta.timezone))
         setter(self, "_max_text", max_text_length)
+        setter(self, "_domains", frozenset(model.taxonomy.get("domain", {})))
         owners = {name: RoleRef(name, spec.name) for name, spec in model.roles.items()}
         setter(self, "_owners", MappingProxyType(owners))
         chains: dict[str, tuple[RoleRef, ...]] = {}
@@ -209,6 +213,13 @@ class Policy:
         never a bare Python exception.
         """
         record = parse_complaint(complaint)  # type: ignore[arg-type]
+        domain = record.product.domain if record.product is not None else None
+        if domain is not None and self._domains and domain not in self._domains:
+            hint = did_you_mean(domain, self._domains) or "domains: " + ", ".join(
+                sorted(self._domains))
+            raise ComplaintError([FieldIssue(
+                "product.domain", f"'{domain}' is not a domain of this policy; {hint} (leave "
+                "it out for a product the policy has no domain for)")], complaint_id=record.id)
         if len(record.text) > self._max_text:
             raise ComplaintError(
                 [FieldIssue("text", f"text has {len(record.text):,} characters; this policy "

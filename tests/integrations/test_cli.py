@@ -183,3 +183,13 @@ def test_other_encodings_are_named_in_the_error_record(
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert "UTF-16" in out[0]["error"]["message"]
     assert "GB18030" in out[-1]["error"]["message"]
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", "many"])
+def test_workers_must_be_a_positive_number(workers: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`--workers 0` was accepted and routed nothing; now argparse refuses it (exit 2)."""
+    with pytest.raises(SystemExit) as info:
+        main(["route", str(EXAMPLES), "--workers", workers])
+    assert info.value.code == 2
+    assert "--workers" in capsys.readouterr().err

@@ -215,6 +215,9 @@ class _Builder:
         self.problems: list[Problem] = []
         self.nodes = 0
         self.too_many = False
+        #: Collection nodes seen: one seen again is an alias (*name) being expanded.
+        self.seen: set[int] = set()
+        self.aliased = False
         self.constructor = yaml.constructor.SafeConstructor()
 
     def _problem(self, node: yaml.Node, code: str, message: str, hint: str | None = None) -> None:
@@ -226,13 +229,22 @@ class _Builder:
         if node is None:
             return None
         self.nodes += 1
+        if isinstance(node, yaml.CollectionNode):
+            self.aliased = self.aliased or id(node) in self.seen
+            self.seen.add(id(node))
         if self.nodes > MAX_NODES:
             if not self.too_many:
                 self.too_many = True
-                self._problem(node, "too-large",
-                              f"file expands to more than {MAX_NODES:,} values",
-                              "aliases (*name) that repeat large blocks multiply the size; "
-                              "write the values out or split the file")
+                if self.aliased:
+                    self._problem(node, "too-large",
+                                  f"file expands to more than {MAX_NODES:,} values",
+                                  "aliases (*name) that repeat large blocks multiply the "
+                                  "size; write the values out or split the file")
+                else:
+                    self._problem(node, "too-large",
+                                  f"file has more than {MAX_NODES:,} values (the limit of "
+                                  "one file)", "split a long list over several files: "
+                                  "vocabularies of other files join with $name")
             return None
         self.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in (
