@@ -23,6 +23,7 @@ from .decision import (
     Reply,
     RoleRef,
     RuleHit,
+    SpanEvidence,
     decision_json_schema,
 )
 from .errors import (
@@ -77,6 +78,7 @@ __all__ = [
     "RequestType",
     "RoleRef",
     "RuleHit",
+    "SpanEvidence",
     "TriageError",
     "bundled_policy_path",
     "decision_json_schema",

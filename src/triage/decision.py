@@ -104,7 +104,27 @@ class AbsenceEvidence:
     kind: Literal["absent"] = "absent"
 
 
-Evidence = KeywordEvidence | RegexEvidence | FieldEvidence | OutputEvidence | AbsenceEvidence
+@dataclass(frozen=True, slots=True)
+class SpanEvidence:
+    """A word found where a positional test wanted it: near another word (``near_*``), in a
+    part of the text (``part``: customer, note, reported), in a question (``sentence``)."""
+
+    word: str
+    vocabulary: str | None
+    start: int
+    end: int
+    matched: str
+    part: str
+    sentence: str
+    near: str | None = None
+    near_start: int | None = None
+    near_end: int | None = None
+    near_matched: str | None = None
+    kind: Literal["span"] = "span"
+
+
+Evidence = (KeywordEvidence | RegexEvidence | FieldEvidence | OutputEvidence | AbsenceEvidence
+            | SpanEvidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,7 +504,8 @@ def decision_json_schema() -> str:
                 "type": "object",
                 "required": ["kind"],
                 "properties": {
-                    "kind": {"enum": ["keyword", "regex", "field", "output", "absent"]},
+                    "kind": {"enum": ["keyword", "regex", "field", "output", "absent",
+                                      "span"]},
                     "word": {"type": "string"},
                     "vocabulary": {"type": ["string", "null"]},
                     "pattern": {"type": "string"},

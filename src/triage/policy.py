@@ -23,7 +23,7 @@ from .engine.codegen import Program, compile_program
 from .engine.conditions import field_reader
 from .engine.context import Context
 from .engine.durable import durable_program
-from .engine.keywords import KeywordIndex, policy_literals
+from .engine.keywords import KeywordIndex, policy_literals, word_exceptions
 from .engine.stages import CompiledStage, compile_stages, explain_fired
 from .errors import (
     CalendarError,
@@ -44,6 +44,7 @@ from .replies.guard import Finding
 from .replies.render import ReplyWriter
 from .status import CaseStatus, Event, case_status
 from .text.folding import fold
+from .text.layout import Reading
 from .text.regex import RegexSet
 
 #: Longest complaint text accepted (characters), unless ``load_policy`` says otherwise.
@@ -93,6 +94,7 @@ class Policy:
         "_owners",
         "_planner",
         "_program",
+        "_reading",
         "_stages",
         "_tz",
         "_word_ids",
@@ -109,6 +111,7 @@ class Policy:
     _tz: ZoneInfo
     _max_text: int
     _program: Program
+    _reading: Reading
     _planner: DeadlinePlanner
     _writer: ReplyWriter
     _owners: MappingProxyType[str, RoleRef]
@@ -126,7 +129,9 @@ class Policy:
         setter(self, "path", path)
         setter(self, "_word_ids", MappingProxyType(words))
         setter(self, "_index", KeywordIndex(list(words), cues, negation.window,
-                                            RegexSet(list(patterns)) if patterns else None))
+                                            RegexSet(list(patterns)) if patterns else None,
+                                            word_exceptions(model)))
+        setter(self, "_reading", Reading({k: tuple(v) for k, v in model.meta.reading.items()}))
         setter(self, "_stages", MappingProxyType(compile_stages(model, words)))
         ranks = {v: i for i, v in enumerate(model.taxonomy["severity"])}
         in_order = [model.stages.get(name) for name in STAGES]
@@ -236,7 +241,7 @@ class Policy:
     def _decide(self, record: Complaint, now: datetime | None) -> Decision:
         folded = fold(record.text)
         index = self._index
-        ctx = Context(record, folded, index, index.find(folded), self._tz, now)
+        ctx = Context(record, folded, index, index.find(folded), self._tz, now, self._reading)
         given = record.request_type
         if given is not None:
             ctx.outputs["request_type"] = given.value

@@ -101,8 +101,19 @@ field_tests = st.one_of(
     st.builds(lambda v: {"flag": v}, st.sampled_from(["safety", "recurrence"])),
     st.just({"regex": "漏水.{0,3}异响"}),
 )
+span_tests = st.one_of(
+    st.builds(lambda a, b, within, ordered, same, negation: {"near": {
+        "words": a, "with": b, **({"within": within} if within is not None else {}),
+        **({"same": same} if same else {}), "ordered": ordered, "negation": negation}},
+        words, words, st.none() | st.integers(0, 6), st.booleans(),
+        st.none() | st.sampled_from(["clause", "sentence"]), st.booleans()),
+    st.builds(lambda ws, part, kind: {"text": {"any": ws, **({"in": part} if part else {}),
+                                               **({"sentence": kind} if kind else {})}},
+              words, st.none() | st.sampled_from(["customer", "note", "reported"]),
+              st.none() | st.sampled_from(["question", "statement"])),
+)
 conditions = st.recursive(
-    st.one_of(text_tests, field_tests),
+    st.one_of(text_tests, field_tests, span_tests),
     lambda inner: st.one_of(
         st.builds(lambda xs: {"all": xs}, st.lists(inner, min_size=0, max_size=3)),
         st.builds(lambda xs: {"any": xs}, st.lists(inner, min_size=1, max_size=3)),
@@ -113,7 +124,8 @@ ATTRIBUTE_VALUES = st.one_of(st.none(), VALUES, st.just([]), st.just(""),
 records = st.fixed_dictionaries({
     "id": st.just("r"),
     "channel": st.sampled_from(["phone", "email", "web"]),
-    "text": st.lists(st.sampled_from([*WORDS, "不是", "没有", "，", "又", "冒烟"]),
+    "text": st.lists(st.sampled_from([*WORDS, "不是", "没有", "，", "又", "冒烟", "吗", "？",
+                                      "。", "你们说", "（备注：", "）", "经检测"]),
                      max_size=8).map("".join).map(lambda t: t or "你好"),
     "prior_rejections": st.integers(0, 3),
     "demands": st.lists(st.sampled_from(["refund", "apology", "compensation"]), max_size=2),

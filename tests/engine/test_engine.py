@@ -229,7 +229,8 @@ def _interpret(policy: triage.Policy, record: triage.Complaint) -> tuple[object,
 
 def complaints(policy: triage.Policy) -> st.SearchStrategy[triage.Complaint]:
     """Records built from the policy's own words, with every field its rules may test."""
-    pieces = [*policy._word_ids, "，", "不是", "没", "的", "A", "请问", "吗", "第二次", "又"]
+    pieces = [*policy._word_ids, "，", "不是", "没", "的", "A", "请问", "吗", "第二次", "又",
+              "？", "。", "（备注：", "）", "你们说", "经检测", "防漏水"]
     return st.builds(
         triage.Complaint,
         id=st.sampled_from(["p", "x"]),
@@ -256,6 +257,7 @@ def complaints(policy: triage.Policy) -> st.SearchStrategy[triage.Complaint]:
 
 POLICIES = {name: triage.load_policy(path) for name, path in (
     ("minimal", FIXTURES / "minimal"), ("every_condition", FIXTURES / "every_condition"),
+    ("reading", FIXTURES / "reading"),
     ("default", None))}
 
 

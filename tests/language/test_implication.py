@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import triage
+from triage.language.conditions import SpanTest, TextTest, Word
 from triage.language.implication import exclusive, implies
 
 from ..conftest import FIXTURES, rule_lines
@@ -115,3 +116,17 @@ def test_claims_are_made_where_the_structure_proves_them() -> None:
     for first, second, claim in proved:
         a, b = (r.condition for r in two_rule_policy(first, second)._model.stages["flags"].rules)
         assert (implies(a, b) if claim == "implies" else exclusive(a, b)), (first, second)
+
+
+def test_a_positional_test_implies_the_plain_word_test() -> None:
+    """`near` finds a word of each list: a rule on any of those words holds whenever it
+    does (so `check` sees the shadowing), but not the other way round."""
+    part = (Word("车窗", "车窗", "part"), Word("天窗", "天窗", "part"))
+    stuck = (Word("不上去", "不上去", "stuck"),)
+    near = SpanTest(part, stuck, within=4)
+    assert implies(near, TextTest("any", part))
+    assert implies(near, TextTest("any", (*stuck, Word("坏", "坏", None))))
+    assert not implies(TextTest("any", part), near)
+    assert not implies(near, TextTest("any", part[:1]))  # 天窗 alone would not do
+    assert not implies(SpanTest(part, stuck, within=4, negation=False), TextTest("any", part))
+    assert not implies(near, TextTest("all", part))

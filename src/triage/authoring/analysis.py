@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..language.conditions import RegexTest as _Regex
-from ..language.conditions import TextTest, walk
+from ..language.conditions import SpanTest, TextTest, walk
 from ..language.implication import implies
 from ..language.validate import RuleDef
 from ..policy import Policy
@@ -43,8 +43,9 @@ def analyse(policy: Policy, sample: Iterable[Mapping[str, Any]] = ()) -> list[Pr
         before: list[RuleDef] = []
         for rule in stage.rules:
             for cond in walk(rule.condition):
-                if isinstance(cond, TextTest):
-                    used_vocabularies.update(w.vocabulary for w in cond.words if w.vocabulary)
+                if isinstance(cond, TextTest | SpanTest):
+                    used_vocabularies.update(w.vocabulary for w in (
+                        *cond.words, *getattr(cond, "near", ())) if w.vocabulary)
                 if isinstance(cond, _Regex):
                     reason = slow_regex(cond.pattern)
                     if reason:

@@ -34,6 +34,7 @@ from ..language.conditions import (
     NotOf,
     OutputTest,
     RegexTest,
+    SpanTest,
     TextTest,
 )
 from ..language.schema import STAGE_OUTPUTS
@@ -102,6 +103,13 @@ class _Emitter:
             # One integer AND on the complaint's mask instead of a set intersection.
             mask, found = self.bit(ids), "MP" if cond.negation else "MA"
             return f"({found} & {mask})" if cond.mode == "any" else f"(not {found} & {mask})"
+        if isinstance(cond, SpanTest):
+            # the words must be there at all (one AND each) before positions are looked at
+            found = "MP" if cond.negation else "MA"
+            needs = [f"({found} & {self.bit(frozenset(self.word_ids[w.folded] for w in ws))})"
+                     for ws in (cond.words, cond.near) if ws]
+            call = f"{self.const(compile_condition(cond, self.word_ids).test)}(ctx)"
+            return "(" + " and ".join([*needs, call]) + ")"
         if isinstance(cond, RegexTest):
             return f"(MR & {hex(1 << self.regexes[cond.pattern])})"
         if isinstance(cond, OutputTest):

@@ -7,6 +7,7 @@ runs only for the rules that fired, to build the evidence the decision carries.
 from __future__ import annotations
 
 import operator
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from ..decision import (
     KeywordEvidence,
     OutputEvidence,
     RegexEvidence,
+    SpanEvidence,
 )
 from ..language.conditions import (
     AllOf,
@@ -27,9 +29,11 @@ from ..language.conditions import (
     NotOf,
     OutputTest,
     RegexTest,
+    SpanTest,
     TextTest,
     Word,
 )
+from ..text.layout import Layout
 from ..text.regex import compile_pattern
 from .context import Context
 
@@ -54,6 +58,8 @@ def compile_condition(condition: Condition, word_ids: dict[str, int]) -> Compile
     """Compile ``condition``; ``word_ids`` maps each folded word to its keyword id."""
     if isinstance(condition, TextTest):
         return _text(condition, word_ids)
+    if isinstance(condition, SpanTest):
+        return _span(condition, word_ids)
     if isinstance(condition, FieldTest):
         return _field(condition)
     if isinstance(condition, RegexTest):
@@ -64,6 +70,7 @@ def compile_condition(condition: Condition, word_ids: dict[str, int]) -> Compile
         return _all([compile_condition(c, word_ids) for c in condition.items])
     if isinstance(condition, AnyOf):
         return _any([compile_condition(c, word_ids) for c in condition.items])
+    assert isinstance(condition, NotOf)
     return _not(condition, compile_condition(condition.item, word_ids))
 
 
@@ -111,6 +118,108 @@ def _text(cond: TextTest, word_ids: dict[str, int]) -> CompiledCondition:
 
 def _evidence_order(evidence: KeywordEvidence) -> tuple[int, str]:
     return evidence.start, evidence.word
+
+
+#: Occurrences of one word a positional test looks at (a hostile text repeating a word a
+#: million times stays linear: the first ones decide).
+MAX_POSITIONS = 2_000
+Occurrence = tuple[int, int, Word]
+
+
+def _span(cond: SpanTest, word_ids: dict[str, int]) -> CompiledCondition:
+    """Words where they stand: in a part, in a question, near the words of a second list."""
+    first = {word_ids[w.folded]: w for w in reversed(cond.words)}
+    second = {word_ids[w.folded]: w for w in reversed(cond.near)}
+    negation, part, sentence = cond.negation, cond.part, cond.sentence
+    within, ordered, same = cond.within, cond.ordered, cond.same
+    reach = max((len(w.folded) for w in cond.near), default=0)
+
+    def occurrences(ctx: Context, words: dict[int, Word]) -> list[Occurrence]:
+        seen = ctx.present if negation else ctx.all
+        layout = ctx.layout() if part is not None or sentence is not None else None
+        out: list[Occurrence] = []
+        for kid in words.keys() & seen:
+            word = words[kid]
+            length = len(word.folded)
+            for start in ctx.starts(kid, negation)[:MAX_POSITIONS]:
+                if layout is not None and not _placed(layout, start, part, sentence):
+                    continue
+                out.append((start, start + length, word))
+        out.sort(key=lambda o: (o[0], -o[1]))
+        return out
+
+    def find(ctx: Context) -> tuple[Occurrence, Occurrence | None] | None:
+        found = occurrences(ctx, first)
+        if not found:
+            return None
+        if not second:
+            return found[0], None
+        others = occurrences(ctx, second)
+        if not others:
+            return None
+        layout = ctx.layout() if same is not None else None
+        unit = None if layout is None else (layout.clause if same == "clause" else
+                                            layout.sentence)
+        return _pair(found, others, within, ordered, unit, reach)
+
+    def test(ctx: Context) -> bool:
+        return find(ctx) is not None
+
+    def explain(ctx: Context) -> list[Evidence]:
+        pair = find(ctx)
+        if pair is None:
+            return []
+        (start, end, word), other = pair
+        layout = ctx.layout()
+        text = ctx.text
+        where = "question" if layout.is_question(start) else "statement"
+        if other is None:
+            return [SpanEvidence(word.text, word.vocabulary, start, end, text[start:end],
+                                 layout.part(start), where)]
+        near_start, near_end, near = other
+        return [SpanEvidence(word.text, word.vocabulary, start, end, text[start:end],
+                             layout.part(start), where, near.text, near_start, near_end,
+                             text[near_start:near_end])]
+
+    return CompiledCondition(test, explain)
+
+
+def _pair(found: list[Occurrence], others: list[Occurrence], within: int | None,
+          ordered: bool, unit: Callable[[int], int] | None,
+          reach: int) -> tuple[Occurrence, Occurrence] | None:
+    """The first occurrence of ``found`` with one of ``others`` close enough: at most
+    ``within`` characters apart, in the same ``unit`` (clause or sentence), after it when
+    ``ordered``; never the same characters. Each side is sorted by start."""
+    starts = [o[0] for o in others]
+    by_unit: dict[int, list[Occurrence]] = {}
+    if within is None and unit is not None:  # same clause or sentence, at any distance
+        for b in others:
+            by_unit.setdefault(unit(b[0]), []).append(b)
+    for a in found:
+        if within is None:
+            candidates = by_unit.get(unit(a[0]), []) if unit is not None else others
+        else:
+            candidates = others[bisect_left(starts, a[0] - within - reach):
+                                bisect_right(starts, a[1] + within)]
+        for b in candidates:
+            if ordered and b[0] < a[1]:
+                continue
+            if not (a[1] <= b[0] or b[1] <= a[0]):
+                continue  # the same characters: 不上去 is not near itself
+            gap = b[0] - a[1] if b[0] >= a[1] else a[0] - b[1]
+            if within is not None and gap > within:
+                continue
+            if unit is not None and unit(a[0]) != unit(b[0]):
+                continue
+            return a, b
+    return None
+
+
+def _placed(layout: Layout, start: int, part: str | None, sentence: str | None) -> bool:
+    """True when the word at ``start`` is in the wanted part and kind of sentence."""
+    if part is not None and layout.part(start) != part:
+        return False
+    return sentence is None or layout.is_question(start) == (sentence == "question")
 
 
 _ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {

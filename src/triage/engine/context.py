@@ -10,17 +10,21 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from ..complaint import Complaint
+from ..text.layout import Layout, Reading
 from .keywords import Found, KeywordIndex
+
+#: The built-in markers (a policy without ``reading:``).
+DEFAULT_READING = Reading()
 
 
 class Context:
     """Everything a compiled condition may look at while one complaint is evaluated."""
 
-    __slots__ = ("_index", "_now", "_received", "_source", "_tz", "all", "complaint", "flags",
-                 "folded", "found", "outputs", "present", "text")
+    __slots__ = ("_index", "_layout", "_now", "_reading", "_received", "_source", "_tz", "all",
+                 "complaint", "flags", "folded", "found", "outputs", "present", "text")
 
     def __init__(self, complaint: Complaint, folded: str, index: KeywordIndex, found: Found,
-                 tz: tzinfo, now: datetime | None) -> None:
+                 tz: tzinfo, now: datetime | None, reading: Reading = DEFAULT_READING) -> None:
         self.complaint = complaint
         self.text = complaint.text
         self.folded = folded
@@ -34,6 +38,14 @@ class Context:
         self._now = now
         self._received: datetime | None = None
         self._source: str | None = None
+        self._reading = reading
+        self._layout: Layout | None = None
+
+    def layout(self) -> Layout:
+        """Clauses, sentences, questions and parts of the text: laid out at first use."""
+        if self._layout is None:
+            self._layout = self._reading.lay_out(self.folded)
+        return self._layout
 
     def starts(self, kid: int, negation: bool) -> list[int]:
         """Where word ``kid`` occurs; with ``negation``, only where no cue negates it."""

@@ -44,6 +44,7 @@ from ..language.conditions import (
     NotOf,
     OutputTest,
     RegexTest,
+    SpanTest,
     TextTest,
     walk,
 )
@@ -51,7 +52,7 @@ from ..language.schema import STAGE_OUTPUTS
 from ..language.validate import StageDef
 from ..text.regex import compile_pattern
 from .codegen import Fired, Program
-from .conditions import field_reader
+from .conditions import compile_condition, field_reader
 from .context import Context
 
 #: durable-rules' C core (``rules.h``, ``state.h``, ``events.c``, ``rete.c`` of 2.0.28).
@@ -186,10 +187,13 @@ class _Translator:
     """Condition trees to durable-rules JSON conditions."""
 
     def __init__(self, word_ids: Mapping[str, int], regex_ids: Mapping[str, int],
-                 fields: _Fields) -> None:
+                 fields: _Fields, span_ids: Mapping[SpanTest, int] | None = None) -> None:
         self.word_ids = word_ids
         self.regex_ids = regex_ids
         self.fields = fields
+        #: Positional tests are decided in Python, like regexes: the fact lists those
+        #: that hold (``sp``), and the rule tests membership.
+        self.span_ids = span_ids or {}
 
     def holds(self, cond: Condition, *, negate: bool = False) -> Json:
         """The condition that holds exactly when ``cond`` does (does not, with ``negate``):
@@ -206,6 +210,8 @@ class _Translator:
             return self._text(cond, negate=negate)
         if isinstance(cond, RegexTest):
             return (_none_of if negate else _any_of)("rx", [self.regex_ids[cond.pattern]])
+        if isinstance(cond, SpanTest):
+            return (_none_of if negate else _any_of)("sp", [self.span_ids[cond]])
         if isinstance(cond, OutputTest):
             return (_none_of if negate else _any_of)(_output_property(cond.name),
                                                      list(cond.values))
@@ -371,6 +377,7 @@ class DurableProgram:
         engine = _c_engine()
         regexes: dict[str, int] = {}
         paths: dict[str, None] = {}
+        spans: dict[SpanTest, int] = {}
         for stage in stages:
             for rule in stage.rules if stage is not None else ():
                 for cond in walk(rule.condition):
@@ -378,12 +385,16 @@ class DurableProgram:
                         regexes.setdefault(cond.pattern, len(regexes))
                     elif isinstance(cond, FieldTest):
                         paths.setdefault(cond.path)
+                    elif isinstance(cond, SpanTest):
+                        spans.setdefault(cond, len(spans))
+        self._spans = [(i, compile_condition(span, dict(word_ids)).test)
+                       for span, i in spans.items()]
         self._fields = _Fields(list(paths))
-        if 6 * len(paths) + 12 > MAX_FACT_PROPERTIES:
+        if 6 * len(paths) + 13 > MAX_FACT_PROPERTIES:
             raise EngineError(f"the policy tests {len(paths)} record fields; a durable-rules "
                               f"fact holds at most {MAX_FACT_PROPERTIES} properties")
         self._regexes = [(i, compile_pattern(p)) for p, i in regexes.items()]
-        translate = _Translator(word_ids, regexes, self._fields)
+        translate = _Translator(word_ids, regexes, self._fields, spans)
         self._stages: list[tuple[StageDef, list[_Ruleset]] | None] = []
         for number, stage in enumerate(stages):
             if stage is None:
@@ -425,6 +436,7 @@ class DurableProgram:
         base["a"] = [SENTINEL_ID, *sorted(ctx.all)]
         base["rx"] = [SENTINEL_ID, *(i for i, pattern in self._regexes
                                      if pattern.search(ctx.folded))]
+        base["sp"] = [SENTINEL_ID, *(i for i, holds in self._spans if holds(ctx))]
         outputs = ctx.outputs
         ctx.flags = frozenset()
         results: list[Any] = []

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import re2
 
-from ..language.conditions import RegexTest, TextTest, walk
+from ..language.conditions import RegexTest, SpanTest, TextTest, walk
 from ..language.validate import PolicyModel
 from ..text.folding import CLAUSE_BREAKS
 from ..text.regex import RegexSet
@@ -56,11 +56,12 @@ class KeywordIndex:
     pass as the words, they tell which regexes can match at all.
     """
 
-    __slots__ = ("_atom_ids", "_cue_ids", "_cues", "_extra", "_n", "_needs", "_reach",
-                 "_regexes", "_set", "_strings", "_window", "_words")
+    __slots__ = ("_atom_ids", "_cue_ids", "_cues", "_excepted", "_extra", "_n", "_needs",
+                 "_reach", "_regexes", "_set", "_strings", "_window", "_words")
 
     def __init__(self, words: Sequence[str], cues: Sequence[str], window: int,
-                 regexes: RegexSet | None = None) -> None:
+                 regexes: RegexSet | None = None,
+                 exceptions: Mapping[str, Sequence[str]] | None = None) -> None:
         if len(set(words)) != len(words) or "" in words or any("\x00" in w for w in words):
             raise ValueError("words must be distinct, non-empty and free of NUL")
         self._n = len(words)
@@ -69,10 +70,14 @@ class KeywordIndex:
         strings = list(words)
         ids = {word: kid for kid, word in enumerate(strings)}
         atoms = regexes.atoms if regexes is not None else ()
-        for extra in (*cues, *atoms):
+        phrases = [p for ps in (exceptions or {}).values() for p in ps]
+        for extra in (*cues, *atoms, *phrases):
             if extra and extra not in ids:
                 ids[extra] = len(strings)
                 strings.append(extra)
+        #: Word id -> (phrase ids, phrases) in which an occurrence of the word does not count.
+        self._excepted = {ids[w]: (frozenset(ids[p] for p in ps), tuple(ps))
+                          for w, ps in (exceptions or {}).items() if w in ids and ps}
         self._strings = tuple(strings)
         self._cues = tuple(sorted({c for c in cues if c}))
         self._cue_ids = frozenset(ids[c] for c in self._cues)
@@ -112,6 +117,10 @@ class KeywordIndex:
         every = set(matched)
         if self._extra:
             every -= self._extra
+        if self._excepted:
+            for kid in self._excepted.keys() & every:
+                if not self._positions(folded, kid, matched):
+                    every.discard(kid)  # every occurrence inside an exception phrase
         if not every or self._cue_ids.isdisjoint(matched):
             return Found(every, every, frozenset(), matches)  # no cue: no word negated
         strings = self._strings
@@ -127,16 +136,28 @@ class KeywordIndex:
         window = self._window
         negated = []
         for kid in suspects:
-            marks = [_negated(folded, s, cue_ends, window) for s in _starts(folded, strings[kid])]
+            marks = [_negated(folded, s, cue_ends, window)
+                     for s in self._positions(folded, kid, matched)]
             if any(marks):
                 negated.append(kid)
                 if all(marks):
                     present.discard(kid)
         return Found(present, every, frozenset(negated), matches)
 
+    def _positions(self, folded: str, kid: int, matched: Any = None) -> list[int]:
+        """Start offsets of word ``kid``, but those inside one of its exception phrases."""
+        starts = _starts(folded, self._strings[kid])
+        excepted = self._excepted.get(kid)
+        if excepted is None or (matched is not None and excepted[0].isdisjoint(matched)):
+            return starts
+        word_length = len(self._strings[kid])
+        covered = [(a, a + len(p)) for p in excepted[1] for a in _starts(folded, p)]
+        return [s for s in starts
+                if not any(a <= s and s + word_length <= b for a, b in covered)]
+
     def starts(self, folded: str, kid: int, found: Found, negation: bool) -> list[int]:
         """Start offsets of word ``kid``; with ``negation``, only the occurrences not negated."""
-        starts = _starts(folded, self._strings[kid])
+        starts = self._positions(folded, kid)
         if negation and kid in found.negated:
             cue_ends = _cue_ends(folded, [c for c in self._cues if c in folded])
             return [s for s in starts if not _negated(folded, s, cue_ends, self._window)]
@@ -202,6 +223,22 @@ def _negated(folded: str, start: int, cue_ends: tuple[int, ...], window: int) ->
     return False
 
 
+def word_exceptions(model: PolicyModel) -> dict[str, tuple[str, ...]]:
+    """For each folded word written with ``except:``, the phrases in which it does not
+    count: an exception belongs to the word, wherever the policy tests it (the union when
+    the word is written with exceptions in several places)."""
+    out: dict[str, dict[str, None]] = {}
+    for stage in model.stages.values():
+        for rule in stage.rules:
+            for cond in walk(rule.condition):
+                if isinstance(cond, TextTest | SpanTest):
+                    for word in (*cond.words, *getattr(cond, "near", ())):
+                        if word.exceptions:
+                            out.setdefault(word.folded, {}).update(
+                                dict.fromkeys(word.exceptions))
+    return {word: tuple(phrases) for word, phrases in out.items()}
+
+
 def policy_literals(model: PolicyModel) -> tuple[dict[str, int], dict[str, int]]:
     """Every folded word and every regex pattern the policy's rules test, each numbered in
     order of first use: the ids the keyword index and the program share."""
@@ -210,8 +247,8 @@ def policy_literals(model: PolicyModel) -> tuple[dict[str, int], dict[str, int]]
     for stage in model.stages.values():
         for rule in stage.rules:
             for cond in walk(rule.condition):
-                if isinstance(cond, TextTest):
-                    for word in cond.words:
+                if isinstance(cond, TextTest | SpanTest):
+                    for word in (*cond.words, *getattr(cond, "near", ())):
                         words.setdefault(word.folded, len(words))
                 elif isinstance(cond, RegexTest):
                     patterns.setdefault(cond.pattern, len(patterns))

@@ -22,6 +22,8 @@ class Word:
     text: str
     folded: str
     vocabulary: str | None
+    #: Folded phrases in which an occurrence of the word does not count (防漏水 for 漏水).
+    exceptions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +33,44 @@ class TextTest:
     negation: bool = True
 
     def render(self) -> str:
-        shown: list[str] = []
-        for w in self.words:
-            label = f"${w.vocabulary}" if w.vocabulary else w.text
-            if label not in shown:
-                shown.append(label)
         suffix = "" if self.negation else " (negation off)"
-        return f"text {self.mode} [{', '.join(shown)}]{suffix}"
+        return f"text {self.mode} [{_labels(self.words)}]{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class SpanTest:
+    """Words tested where they stand: near words of a second list (within some characters,
+    in order, or in the same clause or sentence), in one part of the text (the customer's
+    words, an agent's note, speech reported from the company), in a question."""
+
+    words: tuple[Word, ...]
+    near: tuple[Word, ...] = ()
+    within: int | None = None
+    ordered: bool = False
+    same: str | None = None
+    part: str | None = None
+    sentence: str | None = None
+    negation: bool = True
+
+    def render(self) -> str:
+        parts = [f"text [{_labels(self.words)}]"]
+        if self.near:
+            how = ("in the same " + self.same) if self.same else f"within {self.within}"
+            parts.append(f"{'then' if self.ordered else 'near'} [{_labels(self.near)}] {how}")
+        if self.part:
+            parts.append(f"in {self.part}")
+        if self.sentence:
+            parts.append(f"in a {self.sentence}")
+        return " ".join(parts) + ("" if self.negation else " (negation off)")
+
+
+def _labels(words: tuple[Word, ...]) -> str:
+    shown: list[str] = []
+    for w in words:
+        label = f"${w.vocabulary}" if w.vocabulary else w.text
+        if label not in shown:
+            shown.append(label)
+    return ", ".join(shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +130,7 @@ class NotOf:
         return f"not({self.item.render()})"
 
 
-Condition = TextTest | FieldTest | RegexTest | OutputTest | AllOf | AnyOf | NotOf
+Condition = TextTest | SpanTest | FieldTest | RegexTest | OutputTest | AllOf | AnyOf | NotOf
 
 
 def _show(value: Any) -> str:

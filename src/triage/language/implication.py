@@ -22,6 +22,7 @@ from .conditions import (
     NotOf,
     OutputTest,
     RegexTest,
+    SpanTest,
     TextTest,
 )
 
@@ -50,6 +51,8 @@ def implies(a: Condition, b: Condition) -> bool:
         return isinstance(b, NotOf) and implies(b.item, a.item)
     if isinstance(a, TextTest) and isinstance(b, TextTest):
         return _text_implies(a, b)
+    if isinstance(a, SpanTest) and isinstance(b, TextTest):
+        return _span_implies(a, b)
     if isinstance(a, FieldTest) and isinstance(b, FieldTest):
         return a.path == b.path and _field_implies(a, b)
     if isinstance(a, OutputTest) and isinstance(b, OutputTest):
@@ -111,6 +114,15 @@ def _text_exclusive(found: TextTest, none: TextTest) -> bool:
 
 
 # -- fields ------------------------------------------------------------------------------
+
+
+def _span_implies(a: SpanTest, b: TextTest) -> bool:
+    """A positional test finds a word of its list (and one of ``near``): an ``any`` test
+    holding all of either list holds too (when it honours negation no more than ``a``)."""
+    if b.mode != "any" or (b.negation and not a.negation):
+        return False
+    wanted = {w.folded for w in b.words}
+    return any(ws and {w.folded for w in ws} <= wanted for ws in (a.words, a.near))
 
 
 def _field_implies(a: FieldTest, b: FieldTest) -> bool:

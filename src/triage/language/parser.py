@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -24,8 +24,16 @@ from .loader import PathKey, SourceFile
 
 FIELD_OPS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between", "exists", "contains")
 OUTPUT_TESTS = ("request_type", "category", "subcategory", "severity", "handling")
-TEST_KEYS = ("all", "any", "not", "text", "field", "regex", "flag", *OUTPUT_TESTS)
+TEST_KEYS = ("all", "any", "not", "text", "near", "field", "regex", "flag", *OUTPUT_TESTS)
 TEXT_MODES = ("any", "all", "none")
+#: Where a positional test may look: ``in:`` a part, ``sentence:`` a kind, ``same:`` a unit.
+PARTS = ("customer", "note", "reported")
+SENTENCE_KINDS = ("question", "statement")
+UNITS = ("clause", "sentence")
+NEAR_KEYS = ("words", "with", "within", "ordered", "same", "in", "sentence", "negation")
+#: ``near`` without ``within`` or ``same``: at most this many characters apart.
+DEFAULT_WITHIN = 8
+MAX_WITHIN = 200
 
 #: Record fields rules may compare, with their value type; ``attributes.*`` is free-form.
 FIELD_TYPES: dict[str, Any] = {
@@ -58,6 +66,8 @@ class ConditionScope:
     earlier_stages: tuple[str, ...]
     vocabularies: Mapping[str, tuple[c.Word, ...]]
     taxonomy: Mapping[str, frozenset[str]]
+    #: Named regexes of the policy (``patterns:``), for ``regex: $name``.
+    patterns: Mapping[str, str] = field(default_factory=dict)
 
 
 class ConditionParser:
@@ -113,6 +123,8 @@ class ConditionParser:
             return c.NotOf(inner) if inner is not None else None
         if key == "text":
             return self._text(value, sub, node.get("negation", True), path)
+        if key == "near":
+            return self._near(value, sub)
         if key == "field":
             return self._field(node, path)
         if key == "regex":
@@ -143,9 +155,14 @@ class ConditionParser:
         for i, raw_item in enumerate(raw):
             item = str(raw_item) if isinstance(raw_item, int) and not isinstance(
                 raw_item, bool) else raw_item
+            if isinstance(item, dict) and isinstance(item.get("word"), str) and set(item) <= {
+                    "word", "except"} and isinstance(item.get("except", []), list):
+                exceptions = tuple(fold(str(e)) for e in item.get("except", []))
+                words.append(c.Word(item["word"], fold(item["word"]), None, exceptions))
+                continue
             if not isinstance(item, str) or not item.strip():
                 self._fail((*path, i) if isinstance(value, list) else path, "wrong-type",
-                           f"expected a word, found {item!r}")
+                           f"expected a word (or {{word: ..., except: [...]}}), found {item!r}")
                 ok = False
                 continue
             if item.startswith("$"):
@@ -173,6 +190,9 @@ class ConditionParser:
             return c.TextTest("any", words, negation) if words is not None else None
         tests: list[c.Condition] = []
         ok = True
+        place = {k: value[k] for k in ("in", "sentence") if k in value}
+        if place:
+            return self._placed_text(value, path, negation, place)
         for mode, words_value in value.items():
             if mode == "negation":
                 if not isinstance(words_value, bool):
@@ -201,6 +221,87 @@ class ConditionParser:
         tests = [c.TextTest(t.mode, t.words, negation) if isinstance(t, c.TextTest) else t
                  for t in tests]
         return tests[0] if len(tests) == 1 else c.AllOf(tuple(tests))
+
+    def _choice(self, value: Any, choices: tuple[str, ...], path: PathKey,
+                what: str) -> str | None:
+        if value in choices:
+            return str(value)
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        self._fail(path, "unknown-value", f"{what} is one of {', '.join(choices)}, found "
+                   f"{value!r}", f"did you mean '{close[0]}'?" if close else None)
+        return None
+
+    def _placed_text(self, value: dict[str, Any], path: PathKey, negation: Any,
+                     place: dict[str, Any]) -> c.Condition | None:
+        """``text: {any: [...], in: note, sentence: question}``: words in a part or a
+        kind of sentence."""
+        extra = sorted(set(value) - {"any", "in", "sentence", "negation"})
+        for key in extra:
+            self._fail((*path, key), "unknown-key" if key not in TEXT_MODES else "conflict",
+                       f"'{key}' cannot be used with in:/sentence:" if key in TEXT_MODES
+                       else f"unknown text test '{key}'",
+                       "in: and sentence: place the words of any: (use not: for none)",
+                       key=True)
+        if "any" not in value:
+            self._fail(path, "missing-key", "in:/sentence: need the words under any:")
+            return None
+        words = self._words(value["any"], (*path, "any"))
+        part = self._choice(place["in"], PARTS, (*path, "in"), "in") if "in" in place \
+            else None
+        sentence = (self._choice(place["sentence"], SENTENCE_KINDS, (*path, "sentence"),
+                                 "sentence") if "sentence" in place else None)
+        negation = value.get("negation", negation)
+        if not isinstance(negation, bool):
+            self._fail((*path, "negation"), "wrong-type", "negation takes true or false")
+            return None
+        if words is None or extra or ("in" in place and part is None) or (
+                "sentence" in place and sentence is None):
+            return None
+        return c.SpanTest(words, part=part, sentence=sentence, negation=negation)
+
+    def _near(self, value: Any, path: PathKey) -> c.Condition | None:
+        """``near: {words: [...], with: [...], within: 8, ordered: false, same: clause,
+        in: customer, sentence: question, negation: true}``."""
+        if not isinstance(value, dict):
+            self._fail(path, "wrong-type", "'near' takes a mapping: {words: [...], with: "
+                       "[...], within: 8}")
+            return None
+        ok = True
+        for key in value:
+            if key not in NEAR_KEYS:
+                close = difflib.get_close_matches(str(key), NEAR_KEYS, n=1)
+                self._fail((*path, key), "unknown-key", f"unknown key '{key}' of near",
+                           f"did you mean '{close[0]}'?" if close else
+                           "near takes: " + ", ".join(NEAR_KEYS), key=True)
+                ok = False
+        for key in ("words", "with"):
+            if key not in value:
+                self._fail(path, "missing-key", f"near needs '{key}': a list of words")
+                ok = False
+        words = self._words(value["words"], (*path, "words")) if "words" in value else None
+        near = self._words(value["with"], (*path, "with")) if "with" in value else None
+        within = value.get("within")
+        if within is not None and (not isinstance(within, int) or isinstance(within, bool)
+                                   or not 0 <= within <= MAX_WITHIN):
+            self._fail((*path, "within"), "wrong-type", f"within is a number of characters "
+                       f"from 0 to {MAX_WITHIN}, found {within!r}")
+            ok = False
+        same = (self._choice(value["same"], UNITS, (*path, "same"), "same")
+                if "same" in value else None)
+        part = self._choice(value["in"], PARTS, (*path, "in"), "in") if "in" in value else None
+        sentence = (self._choice(value["sentence"], SENTENCE_KINDS, (*path, "sentence"),
+                                 "sentence") if "sentence" in value else None)
+        for key in ("ordered", "negation"):
+            if key in value and not isinstance(value[key], bool):
+                self._fail((*path, key), "wrong-type", f"{key} takes true or false")
+                ok = False
+        if not ok or words is None or near is None or ("same" in value and same is None) or (
+                "in" in value and part is None) or ("sentence" in value and sentence is None):
+            return None
+        if within is None and same is None:
+            within = DEFAULT_WITHIN
+        return c.SpanTest(words, near, within, bool(value.get("ordered", False)), same, part,
+                          sentence, bool(value.get("negation", True)))
 
     def _field(self, node: dict[str, Any], path: PathKey) -> c.Condition | None:
         field_path = node["field"]
@@ -309,6 +410,15 @@ class ConditionParser:
         if not isinstance(value, str) or not value:
             self._fail(path, "wrong-type", "'regex' takes a pattern, as text")
             return None
+        if value.startswith("$") and value[1:].isidentifier():
+            name = value[1:]
+            if name not in self.scope.patterns:
+                close = difflib.get_close_matches(name, list(self.scope.patterns), n=1)
+                self._fail(path, "undefined-pattern", f"pattern '{value}' is not defined",
+                           f"did you mean '${close[0]}'?" if close else
+                           "define it under 'patterns:'")
+                return None
+            return c.RegexTest(self.scope.patterns[name])
         try:
             compile_pattern(value)
         except ValueError as exc:

@@ -80,6 +80,10 @@ class PolicyMeta(_Spec):
     scripts: str | None = None
     company: str | None = None
     hotline: str | None = None
+    #: Markers of notes, reported speech and questions (``triage.text.layout``): a list
+    #: given here replaces the built-in one of the same name.
+    reading: dict[Literal["note_brackets", "note_sentences", "reported", "question"],
+                  list[WordText]] = Field(default_factory=dict)
     #: How a reply addresses a customer whose name gives no known surname (and title).
     neutral_address: Annotated[str, Field(min_length=1, max_length=10)] = "您"
 
@@ -104,13 +108,24 @@ class Taxonomy(_Spec):
 WordText = Annotated[str, Field(min_length=1)]
 
 
+class WordSpec(_Spec):
+    """A word with the longer phrases in which it does not count, written next to it:
+    ``{word: 漏水, except: [防漏水, 漏水险]}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True,
+                              populate_by_name=True)
+
+    word: WordText
+    except_: Annotated[list[WordText], Field(alias="except", min_length=1)]
+
+
 class VocabularySpec(_Spec):
     """A named word list that rules reuse as ``$name``. Numbers (12315) count as words."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     description: str | None = None
-    words: Annotated[list[WordText], Field(min_length=1)]
+    words: Annotated[list[WordText | WordSpec], Field(min_length=1)]
 
 
 class RoleSpec(_Spec):
@@ -215,6 +230,8 @@ class PolicyFile(_Spec):
     policy: PolicyMeta | None = None
     taxonomy: Taxonomy | None = None
     vocabularies: dict[Name, VocabularySpec] = Field(default_factory=dict)
+    #: Named regexes (RE2) that rules reuse as ``regex: $name``.
+    patterns: dict[Name, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     roles: dict[Name, RoleSpec] = Field(default_factory=dict)
     calendars: dict[Name, CalendarSpec] = Field(default_factory=dict)
     stages: dict[str, StageSpec] = Field(default_factory=dict)

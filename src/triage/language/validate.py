@@ -22,6 +22,7 @@ from ..errors import PolicyError, Problem, did_you_mean
 from ..replies.guard import ForbiddenPhrase, Guard
 from ..replies.scripts import ScriptLibrary, load_scripts
 from ..text.folding import fold
+from ..text.regex import compile_pattern
 from .conditions import Condition, Word
 from .implication import exclusive
 from .loader import LoadedPolicy, PathKey, SourceFile
@@ -36,6 +37,7 @@ from .schema import (
     PolicyMeta,
     RoleSpec,
     RuleSpec,
+    WordSpec,
     validate_file,
 )
 from .timing import TimingChecker
@@ -132,6 +134,7 @@ class _Validator:
         meta = self._meta()
         taxonomy = self._taxonomy()
         vocabularies = self._vocabularies()
+        self.patterns = self._patterns()
         roles = self._roles()
         guard = self._guard()
         scripts = self._scripts(meta, guard)
@@ -254,7 +257,7 @@ class _Validator:
         return merged
 
     def _vocabularies(self) -> dict[str, tuple[Word, ...]]:
-        raw: dict[str, tuple[list[str], SourceFile]] = {}
+        raw: dict[str, tuple[list[str | WordSpec], SourceFile]] = {}
         for source, model in self.files:
             for name, spec in model.vocabularies.items():
                 if name in raw:
@@ -276,7 +279,10 @@ class _Validator:
             words: list[Word] = []
             for i, item in enumerate(words_raw):
                 path: PathKey = ("vocabularies", name, i)
-                if item.startswith("$"):
+                if isinstance(item, WordSpec):
+                    words.append(Word(item.word, fold(item.word), name,
+                                      tuple(fold(e) for e in item.except_)))
+                elif item.startswith("$"):
                     ref = item[1:]
                     if ref in trail or ref == name:
                         self.problems.append(source.problem(
@@ -298,6 +304,28 @@ class _Validator:
         for name in raw:
             expand(name, ())
         return resolved
+
+    def _patterns(self) -> dict[str, str]:
+        """The named regexes (``patterns:``), each checked once where it is defined."""
+        out: dict[str, str] = {}
+        for name, (pattern, source) in self._named("patterns", "pattern").items():
+            at: PathKey = ("patterns", name)
+            try:
+                compile_pattern(pattern)
+            except ValueError as exc:
+                self.problems.append(source.problem(
+                    at, "invalid-regex", f"invalid regex: {exc}",
+                    "patterns use RE2 syntax, which has no look-around or back-references"))
+                continue
+            if fold(pattern) != pattern and any(fold(ch) != ch for ch in pattern
+                                                if ch.isalpha()):
+                self.problems.append(source.problem(
+                    at, "regex-never-matches", "the pattern has characters that never occur "
+                    "in folded text (upper case, full width or Traditional)",
+                    f"regexes run on folded text: write {fold(pattern)!r}"))
+                continue
+            out[name] = pattern
+        return out
 
     def _named(self, section: str, what: str) -> dict[str, tuple[Any, SourceFile]]:
         """The entries of ``section`` across files; a name defined twice is reported once."""
@@ -370,7 +398,8 @@ class _Validator:
                         defaults[stage_name] = (outputs, source,
                                                 source.mark((*path, "default"), key=True)[0])
                 earlier = STAGES[: STAGES.index(stage_name)]
-                scope = ConditionScope(stage_name, earlier, vocabularies, values)
+                scope = ConditionScope(stage_name, earlier, vocabularies, values,
+                                       self.patterns)
                 positions = self.positions[source.name].get(stage_name, [])
                 for i, rule in enumerate(stage.rules):
                     rule_path: PathKey = (*path, "rules", positions[i] if i < len(positions) else i)

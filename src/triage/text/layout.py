@@ -1,0 +1,206 @@
+"""How a complaint reads: its clauses and sentences, questions, and whose words are whose.
+
+A complaint mixes the customer's own words, an agent's notes and findings
+(（服务顾问备注：…）, 【备注】…, 经检测…) and speech the customer reports from the company
+(你们说…, 客服说…, 答复…, 承诺…). ``Reading`` holds the markers of each (built in,
+replaceable per policy) and lays out a folded text once: clause and sentence boundaries,
+which sentences are questions, and which part each character belongs to. Positional tests
+(``near``, ``in:``, ``sentence:``) read the layout; it is built only for a complaint that
+reaches such a test, once.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .folding import CLAUSE_BREAKS, fold
+
+Part = Literal["customer", "note", "reported"]
+PARTS: tuple[Part, ...] = ("customer", "note", "reported")
+
+#: Characters that end a sentence (a line break too).
+SENTENCE_BREAKS = frozenset("。！？!?；;\n\r…")
+
+#: Built-in markers, in folded (Simplified, half-width) form. A policy replaces any list
+#: under ``policy: {reading: {...}}``.
+DEFAULT_MARKERS: Mapping[str, tuple[str, ...]] = {
+    # a bracketed stretch whose text starts with one of these is an agent's note
+    "note_brackets": ("备注", "注:", "注：", "客服备注", "坐席", "服务顾问", "顾问备注", "技师",
+                      "工程师", "师傅", "检测", "检查", "核实", "核查", "记录", "处理意见",
+                      "结论", "判定", "鉴定", "勘查", "现场", "经查", "agent", "note"),
+    # a sentence starting with one of these (after a label such as 【备注】) is a note
+    "note_sentences": ("经检测", "经检查", "经核实", "经查", "检测结果", "检测发现", "检查发现",
+                       "检查结果", "技师检查", "技师反馈", "工程师检测", "工程师判定", "工程师反馈",
+                       "现场勘查", "现场查看", "鉴定结果", "核实发现", "备注", "客服备注",
+                       "坐席备注", "处理意见", "结论"),
+    # from one of these to the end of the clause (or the closing quote) is reported speech
+    "reported": ("你们说", "你们讲", "你们答复", "你们回复", "你们承诺", "你们保证", "你们告诉我",
+                 "客服说", "客服讲", "客服回复", "客服答复", "客服承诺", "销售说", "销售承诺",
+                 "店里说", "店家说", "他们说", "他们讲", "对方说", "师傅说", "技师说", "经理说",
+                 "工作人员说", "物业说", "商家说", "卖家说", "答复说", "回复说", "答复是",
+                 "承诺", "保证", "说好", "告诉我说", "跟我说", "说是", "声称", "你哋话", "佢哋话",
+                 "客服話", "你們說", "客服說"),
+    # a sentence with one of these, or ending in ？/?, is a question
+    "question": ("?", "吗", "嘛", "呢", "么", "嗎", "咩", "是不是", "能不能", "可不可以", "可以不",
+                 "会不会", "有没有", "要不要", "怎么", "怎样", "如何", "为什么", "为何", "凭什么",
+                 "点解", "點解", "几时", "多久", "多少钱", "什么时候", "何时", "哪里", "哪儿",
+                 "请问", "请教", "想问", "想咨询", "咨询一下", "問下", "问下"),
+}
+_OPENERS = "（(【[「『“\""
+_CLOSERS = {"（": "）", "(": ")", "【": "】", "[": "]", "「": "」", "『": "』", "“": "”", '"': '"'}
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The markers a policy reads complaints with; compiled once, shared by all."""
+
+    markers: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_MARKERS)
+    _reported: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _questions: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        merged = {**DEFAULT_MARKERS,
+                  **{k: tuple(fold(w) for w in v) for k, v in self.markers.items()}}
+        object.__setattr__(self, "markers", merged)
+        object.__setattr__(self, "_reported", _alternatives(merged["reported"]))
+        object.__setattr__(self, "_questions", _alternatives(merged["question"]))
+
+    def lay_out(self, folded: str) -> Layout:
+        """The layout of one folded text."""
+        return Layout(self, folded)
+
+
+def _alternatives(words: Iterable[str]) -> re.Pattern[str]:
+    ordered = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in ordered) if ordered else r"(?!)")
+
+
+class Layout:
+    """Clauses, sentences, questions and parts of one text, by character offset."""
+
+    __slots__ = ("_clause_starts", "_part_ends", "_part_kinds", "_questions",
+                 "_sentence_starts")
+
+    def __init__(self, reading: Reading, text: str) -> None:
+        self._clause_starts = _unit_starts(text, CLAUSE_BREAKS)
+        self._sentence_starts = _unit_starts(text, SENTENCE_BREAKS)
+        bounds = [*self._sentence_starts[1:], len(text)]
+        self._questions = frozenset(
+            i for i, (start, end) in enumerate(zip(self._sentence_starts, bounds, strict=True))
+            if reading._questions.search(text, start, end))
+        spans = _note_spans(text, reading.markers, self._clause_starts,
+                            self._sentence_starts, bounds)
+        spans += _reported_spans(text, reading._reported, spans)
+        spans.sort(key=lambda s: (s[0], -s[1]))  # at one start, the longest span
+        ends: list[int] = []
+        kinds: list[Part] = []
+        at = 0
+        for start, end, kind in spans:
+            if start < at:
+                continue  # nested in an earlier span: the earlier one decides
+            if start > at:
+                ends.append(start)
+                kinds.append("customer")
+            ends.append(end)
+            kinds.append(kind)
+            at = end
+        ends.append(len(text) + 1)
+        kinds.append("customer")
+        self._part_ends = tuple(ends)
+        self._part_kinds = tuple(kinds)
+
+    def clause(self, offset: int) -> int:
+        """The number of the clause holding ``offset``."""
+        return bisect_right(self._clause_starts, offset) - 1
+
+    def sentence(self, offset: int) -> int:
+        """The number of the sentence holding ``offset``."""
+        return bisect_right(self._sentence_starts, offset) - 1
+
+    def is_question(self, offset: int) -> bool:
+        """True when the sentence holding ``offset`` asks something."""
+        return self.sentence(offset) in self._questions
+
+    def part(self, offset: int) -> Part:
+        """Whose words the character at ``offset`` is: customer, note or reported."""
+        return self._part_kinds[bisect_right(self._part_ends, offset)]
+
+    def span_of(self, unit: str, offset: int) -> tuple[int, int]:
+        """Start and end of the clause or sentence holding ``offset`` (for evidence)."""
+        starts = self._clause_starts if unit == "clause" else self._sentence_starts
+        i = bisect_right(starts, offset) - 1
+        return starts[i], (starts[i + 1] if i + 1 < len(starts) else -1)
+
+
+def _unit_starts(text: str, breaks: frozenset[str]) -> tuple[int, ...]:
+    """Where each clause (or sentence) begins: 0 and after each run of break characters."""
+    starts = [0]
+    previous_break = False
+    for i, ch in enumerate(text):
+        is_break = ch in breaks
+        if previous_break and not is_break:
+            starts.append(i)
+        previous_break = is_break
+    return tuple(starts)
+
+
+def _note_spans(text: str, markers: Mapping[str, Sequence[str]], clauses: Sequence[int],
+                starts: Sequence[int], ends: Sequence[int]) -> list[tuple[int, int, Part]]:
+    """Bracketed notes (（备注：…）), a 【备注】 label and what follows it in its sentence,
+    and a clause that opens with a finding (经检测…) to the end of its sentence."""
+    spans: list[tuple[int, int, Part]] = []
+    brackets = tuple(markers["note_brackets"])
+    for i, ch in enumerate(text):
+        if ch in _OPENERS and ch not in "“\"":
+            close = text.find(_CLOSERS[ch], i + 1)
+            if close < 0:
+                close = len(text)
+            if text[i + 1:close].lstrip().startswith(brackets):
+                spans.append((i, close + 1, "note"))
+    openers = tuple(markers["note_sentences"])
+
+    def sentence_end(offset: int) -> int:
+        return ends[bisect_right(starts, offset) - 1]
+
+    for start in clauses:
+        if text[start:start + 12].lstrip(" 【】[]():").startswith(openers):
+            spans.append((start, sentence_end(start), "note"))
+    at = text.find("【")
+    while at >= 0:  # 【备注】 and what follows it, to the end of the sentence
+        close = text.find("】", at)
+        if close < 0:
+            break
+        if text[at + 1:close].strip().startswith(("备注", "注", "记录", "结论", "处理")):
+            spans.append((at, sentence_end(at), "note"))
+        at = text.find("【", close)
+    return spans
+
+
+def _reported_spans(text: str, reported: re.Pattern[str],
+                    notes: list[tuple[int, int, Part]]) -> list[tuple[int, int, Part]]:
+    """From a reporting cue (你们说, 客服答复...) to the end of its clause or quote."""
+    spans: list[tuple[int, int, Part]] = []
+    for match in reported.finditer(text):
+        start = match.start()
+        if any(a <= start < b for a, b, _ in notes):
+            continue
+        end = match.end()
+        rest = text[end:end + 2]
+        quote = next((q for q in "“「\"" if q in rest), None)
+        if quote is not None:
+            close = text.find(_CLOSERS[quote], text.index(quote, end) + 1)
+            stop = close + 1 if close >= 0 else len(text)
+        else:
+            stop = end
+            while stop < len(text) and text[stop] not in CLAUSE_BREAKS:
+                stop += 1
+            if stop < len(text) and text[stop] in "，,:：" and stop - end <= 1:
+                stop += 1  # 客服说：… the speech is the clause after the colon
+                while stop < len(text) and text[stop] not in CLAUSE_BREAKS:
+                    stop += 1
+        spans.append((start, stop, "reported"))
+    return spans
