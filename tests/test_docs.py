@@ -116,3 +116,30 @@ def test_the_authoring_loop_runs_as_written(tmp_path: Path) -> None:
                                                     or "from the command line" in said)
         ran += 1
     assert ran == 5
+
+
+def test_reading_example_loads_and_decides_as_described(tmp_path: Path) -> None:
+    """The policy of "Reading like a dispatcher" loads without warnings and reads the
+    sentences of the page as the page says."""
+    text = (DOCS / "policy-language.md").read_text(encoding="utf-8")
+    section = text[text.index("### Reading like a dispatcher"):]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block is not None
+    (tmp_path / "policy.yaml").write_text(block.group(1), encoding="utf-8")
+    policy = triage.load_policy(tmp_path)
+    assert policy.warnings == ()
+
+    def decided(words: str) -> triage.Decision:
+        return policy.triage({"id": "d", "channel": "phone", "text": words})
+
+    for words in ("车窗升不上去", "后备箱打不开", "天窗关不严"):
+        assert decided(words).category == "product_quality", words
+    assert decided("没有车窗升不上去的问题").category == "other"
+    assert decided("手机坏了（技师检查：主板有进水痕迹）").category == "user_caused"
+    assert decided("你们凭什么说有进水痕迹？").category == "other"
+    assert decided("防漏水涂层刚做完").category == "other"
+    assert decided("防漏水涂层做完还是漏水").category == "product_quality"
+    assert decided("说好周五交车，结果到现在没消息").category == "service"
+    assert decided("请问保修多久？").request_type == "inquiry"
+    assert decided("你们说三天修好").flags == ("promise",)
+    assert decided("排队等了四个多小时").flags == ("waited",)
