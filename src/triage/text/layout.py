@@ -50,6 +50,9 @@ DEFAULT_MARKERS: Mapping[str, tuple[str, ...]] = {
                  "点解", "點解", "几时", "多久", "多少钱", "什么时候", "何时", "哪里", "哪儿",
                  "请问", "请教", "想问", "想咨询", "咨询一下", "問下", "问下"),
 }
+#: Words that make a bracket an agent's note wherever they stand in its first dozen
+#: characters: （售后工程师检测记录）, （柜台备注：…）, 【工程部现场查看记录】.
+_NOTE_WORDS = ("备注", "记录", "检测", "检查", "查看", "核实", "勘查", "结论", "判定", "鉴定")
 _OPENERS = "（(【[「『“\""
 _CLOSERS = {"（": "）", "(": ")", "【": "】", "[": "]", "「": "」", "『": "』", "“": "”", '"': '"'}
 
@@ -159,7 +162,8 @@ def _note_spans(text: str, markers: Mapping[str, Sequence[str]], clauses: Sequen
             close = text.find(_CLOSERS[ch], i + 1)
             if close < 0:
                 close = len(text)
-            if text[i + 1:close].lstrip().startswith(brackets):
+            head = text[i + 1:min(close, i + 13)]
+            if head.lstrip().startswith(brackets) or any(m in head for m in _NOTE_WORDS):
                 spans.append((i, close + 1, "note"))
     openers = tuple(markers["note_sentences"])
 
@@ -174,7 +178,8 @@ def _note_spans(text: str, markers: Mapping[str, Sequence[str]], clauses: Sequen
         close = text.find("】", at)
         if close < 0:
             break
-        if text[at + 1:close].strip().startswith(("备注", "注", "记录", "结论", "处理")):
+        label = text[at + 1:close]
+        if label.strip().startswith(("备注", "注", "处理")) or any(m in label for m in _NOTE_WORDS):
             spans.append((at, sentence_end(at), "note"))
         at = text.find("【", close)
     return spans
