@@ -68,12 +68,12 @@ def test_accuracy_per_field_meets_its_floor(default_policy: triage.Policy, field
 HOLDOUTS = {
     "holdout.jsonl": {"handling": 0.97, "category": 0.72, "severity": 0.88,
                       "request_type": 0.80},
-    "holdout2.jsonl": {"handling": 0.96, "category": 0.59, "severity": 0.78,
-                       "request_type": 0.76},
+    "holdout2.jsonl": {"handling": 0.97, "category": 0.66, "severity": 0.79,
+                       "request_type": 0.78},
 }
 #: Complaints (complaint, repair, challenge) of holdout2 left at category ``other``: at
 #: most this share (a little above the share measured untouched).
-HOLDOUT2_OTHER_CEILING = 0.19
+HOLDOUT2_OTHER_CEILING = 0.12
 
 
 def _held_out(name: str) -> list[dict[str, object]]:

@@ -217,7 +217,7 @@ def _pair(found: list[Occurrence], others: list[Occurrence], within: int | None,
 
 def _placed(layout: Layout, start: int, part: str | None, sentence: str | None) -> bool:
     """True when the word at ``start`` is in the wanted part and kind of sentence."""
-    if part is not None and layout.part(start) != part:
+    if part is not None and not layout.in_part(start, part):
         return False
     return sentence is None or layout.is_question(start) == (sentence == "question")
 

@@ -53,7 +53,7 @@ DEFAULT_MARKERS: Mapping[str, tuple[str, ...]] = {
 #: Words that make a bracket an agent's note wherever they stand in its first dozen
 #: characters: （售后工程师检测记录）, （柜台备注：…）, 【工程部现场查看记录】.
 _NOTE_WORDS = ("备注", "记录", "检测", "检查", "查看", "核实", "勘查", "结论", "判定", "鉴定")
-_OPENERS = "（(【[「『“\""
+_BRACKETS = re.compile("[（(【\\[「『]")
 _CLOSERS = {"（": "）", "(": ")", "【": "】", "[": "]", "「": "」", "『": "』", "“": "”", '"': '"'}
 
 
@@ -64,6 +64,7 @@ class Reading:
     markers: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_MARKERS)
     _reported: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _questions: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _note_hint: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         merged = {**DEFAULT_MARKERS,
@@ -71,6 +72,8 @@ class Reading:
         object.__setattr__(self, "markers", merged)
         object.__setattr__(self, "_reported", _alternatives(merged["reported"]))
         object.__setattr__(self, "_questions", _alternatives(merged["question"]))
+        object.__setattr__(self, "_note_hint", re.compile(
+            "[（(【\\[「『]|" + _alternatives(merged["note_sentences"]).pattern))
 
     def lay_out(self, folded: str) -> Layout:
         """The layout of one folded text."""
@@ -83,20 +86,80 @@ def _alternatives(words: Iterable[str]) -> re.Pattern[str]:
 
 
 class Layout:
-    """Clauses, sentences, questions and parts of one text, by character offset."""
+    """Clauses, sentences, questions and parts of one text, by character offset.
 
-    __slots__ = ("_clause_starts", "_part_ends", "_part_kinds", "_questions",
-                 "_sentence_starts")
+    Each facet is worked out the first time a test asks for it (a ``same: sentence`` test
+    needs sentence boundaries only, an ``in: note`` test the parts), then kept.
+    """
+
+    __slots__ = ("_clause_starts", "_notes", "_parts", "_questions", "_reading",
+                 "_sentence_starts", "_text")
 
     def __init__(self, reading: Reading, text: str) -> None:
-        self._clause_starts = _unit_starts(text, CLAUSE_BREAKS)
-        self._sentence_starts = _unit_starts(text, SENTENCE_BREAKS)
-        bounds = [*self._sentence_starts[1:], len(text)]
-        self._questions = frozenset(
-            i for i, (start, end) in enumerate(zip(self._sentence_starts, bounds, strict=True))
-            if reading._questions.search(text, start, end))
-        spans = _note_spans(text, reading.markers, self._clause_starts,
-                            self._sentence_starts, bounds)
+        self._reading = reading
+        self._text = text
+        self._clause_starts: tuple[int, ...] | None = None
+        self._sentence_starts: tuple[int, ...] | None = None
+        self._questions: frozenset[int] | None = None
+        self._parts: tuple[tuple[int, ...], tuple[Part, ...]] | None = None
+        self._notes: list[tuple[int, int, Part]] | None = None
+
+    def _clauses(self) -> tuple[int, ...]:
+        if self._clause_starts is None:
+            self._clause_starts = _unit_starts(self._text, CLAUSE_BREAKS)
+        return self._clause_starts
+
+    def _sentences(self) -> tuple[int, ...]:
+        if self._sentence_starts is None:
+            self._sentence_starts = _unit_starts(self._text, SENTENCE_BREAKS)
+        return self._sentence_starts
+
+    def clause(self, offset: int) -> int:
+        """The number of the clause holding ``offset``."""
+        return bisect_right(self._clauses(), offset) - 1
+
+    def sentence(self, offset: int) -> int:
+        """The number of the sentence holding ``offset``."""
+        return bisect_right(self._sentences(), offset) - 1
+
+    def is_question(self, offset: int) -> bool:
+        """True when the sentence holding ``offset`` asks something."""
+        if self._questions is None:
+            starts, text = self._sentences(), self._text
+            bounds = [*starts[1:], len(text)]
+            search = self._reading._questions.search
+            self._questions = frozenset(i for i, (start, end) in enumerate(
+                zip(starts, bounds, strict=True)) if search(text, start, end))
+        return self.sentence(offset) in self._questions
+
+    def part(self, offset: int) -> Part:
+        """Whose words the character at ``offset`` is: customer, note or reported."""
+        if self._parts is None:
+            self._parts = self._lay_out_parts()
+        ends, kinds = self._parts
+        return kinds[bisect_right(ends, offset)]
+
+    def in_part(self, offset: int, part: str) -> bool:
+        """True when the character at ``offset`` belongs to ``part``. Asking for ``note``
+        needs the notes only (they win over reported speech), not the whole layout."""
+        if part == "note" and self._parts is None:
+            return any(a <= offset < b for a, b, _ in self._note_spans())
+        return self.part(offset) == part
+
+    def _note_spans(self) -> list[tuple[int, int, Part]]:
+        if self._notes is None:
+            text = self._text
+            if not self._reading._note_hint.search(text):
+                self._notes = []  # no bracket and no finding opener: no note at all
+            else:
+                starts = self._sentences()
+                self._notes = _note_spans(text, self._reading.markers, self._clauses(), starts,
+                                          [*starts[1:], len(text)])
+        return self._notes
+
+    def _lay_out_parts(self) -> tuple[tuple[int, ...], tuple[Part, ...]]:
+        text, reading = self._text, self._reading
+        spans = list(self._note_spans())
         spans += _reported_spans(text, reading._reported, spans)
         spans.sort(key=lambda s: (s[0], -s[1]))  # at one start, the longest span
         ends: list[int] = []
@@ -113,42 +176,22 @@ class Layout:
             at = end
         ends.append(len(text) + 1)
         kinds.append("customer")
-        self._part_ends = tuple(ends)
-        self._part_kinds = tuple(kinds)
-
-    def clause(self, offset: int) -> int:
-        """The number of the clause holding ``offset``."""
-        return bisect_right(self._clause_starts, offset) - 1
-
-    def sentence(self, offset: int) -> int:
-        """The number of the sentence holding ``offset``."""
-        return bisect_right(self._sentence_starts, offset) - 1
-
-    def is_question(self, offset: int) -> bool:
-        """True when the sentence holding ``offset`` asks something."""
-        return self.sentence(offset) in self._questions
-
-    def part(self, offset: int) -> Part:
-        """Whose words the character at ``offset`` is: customer, note or reported."""
-        return self._part_kinds[bisect_right(self._part_ends, offset)]
+        return tuple(ends), tuple(kinds)
 
     def span_of(self, unit: str, offset: int) -> tuple[int, int]:
         """Start and end of the clause or sentence holding ``offset`` (for evidence)."""
-        starts = self._clause_starts if unit == "clause" else self._sentence_starts
+        starts = self._clauses() if unit == "clause" else self._sentences()
         i = bisect_right(starts, offset) - 1
         return starts[i], (starts[i + 1] if i + 1 < len(starts) else -1)
 
 
+_RUNS = {breaks: re.compile("[" + "".join(re.escape(ch) for ch in sorted(breaks)) + "]+")
+         for breaks in (CLAUSE_BREAKS, SENTENCE_BREAKS)}
+
+
 def _unit_starts(text: str, breaks: frozenset[str]) -> tuple[int, ...]:
     """Where each clause (or sentence) begins: 0 and after each run of break characters."""
-    starts = [0]
-    previous_break = False
-    for i, ch in enumerate(text):
-        is_break = ch in breaks
-        if previous_break and not is_break:
-            starts.append(i)
-        previous_break = is_break
-    return tuple(starts)
+    return (0, *(m.end() for m in _RUNS[breaks].finditer(text) if m.end() < len(text)))
 
 
 def _note_spans(text: str, markers: Mapping[str, Sequence[str]], clauses: Sequence[int],
@@ -157,14 +200,14 @@ def _note_spans(text: str, markers: Mapping[str, Sequence[str]], clauses: Sequen
     and a clause that opens with a finding (经检测…) to the end of its sentence."""
     spans: list[tuple[int, int, Part]] = []
     brackets = tuple(markers["note_brackets"])
-    for i, ch in enumerate(text):
-        if ch in _OPENERS and ch not in "“\"":
-            close = text.find(_CLOSERS[ch], i + 1)
-            if close < 0:
-                close = len(text)
-            head = text[i + 1:min(close, i + 13)]
-            if head.lstrip().startswith(brackets) or any(m in head for m in _NOTE_WORDS):
-                spans.append((i, close + 1, "note"))
+    for found in _BRACKETS.finditer(text):
+        i = found.start()
+        close = text.find(_CLOSERS[found.group()], i + 1)
+        if close < 0:
+            close = len(text)
+        head = text[i + 1:min(close, i + 13)]
+        if head.lstrip().startswith(brackets) or any(m in head for m in _NOTE_WORDS):
+            spans.append((i, close + 1, "note"))
     openers = tuple(markers["note_sentences"])
 
     def sentence_end(offset: int) -> int:
