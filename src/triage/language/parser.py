@@ -2,85 +2,29 @@
 
 Checks every test fully (keys, operators, field types, vocabularies, regexes, earlier
 outputs), collecting each problem at its file, line and column instead of stopping at the
-first. The objects it builds are in ``conditions``.
+first. The objects it builds are in ``conditions``. The tree, text, regex and output tests
+are read here; record-field tests in ``parse_fields``, positional tests in
+``parse_positions``, on the shared ``parse_base``.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
-from ..complaint import Channel, Demand, RequestType
-from ..errors import Problem
 from ..text.folding import fold
 from ..text.regex import compile_pattern
 from . import conditions as c
-from .loader import PathKey, SourceFile
+from .loader import PathKey
+from .parse_fields import FIELD_OPS, FieldParsing
+from .parse_positions import TEXT_MODES, PositionParsing
 
-FIELD_OPS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between", "exists", "contains")
 OUTPUT_TESTS = ("request_type", "category", "subcategory", "severity", "handling")
 TEST_KEYS = ("all", "any", "not", "text", "near", "field", "regex", "flag", *OUTPUT_TESTS)
-TEXT_MODES = ("any", "all", "none")
-#: Where a positional test may look: ``in:`` a part, ``sentence:`` a kind, ``same:`` a unit.
-PARTS = ("customer", "note", "reported")
-SENTENCE_KINDS = ("question", "statement")
-UNITS = ("clause", "sentence")
-NEAR_KEYS = ("words", "with", "within", "ordered", "same", "in", "sentence", "negation")
-#: ``near`` without ``within`` or ``same``: at most this many characters apart.
-DEFAULT_WITHIN = 8
-MAX_WITHIN = 200
-
-#: Record fields rules may compare, with their value type; ``attributes.*`` is free-form.
-FIELD_TYPES: dict[str, Any] = {
-    "id": str,
-    "text": str,
-    "channel": Channel,
-    "request_type": RequestType,
-    "received_at": datetime,
-    "prior_rejections": int,
-    "demands": Demand,
-    "customer.id": str,
-    "customer.name": str,
-    "customer.title": str,
-    "customer.tier": str,
-    "customer.locale": str,
-    "product.domain": str,
-    "product.line": str,
-    "product.model": str,
-    "product.purchase_date": date,
-    "product.lot": str,
-}
-ORDERED_TYPES = (int, date, datetime)
 
 
-@dataclass(frozen=True)
-class ConditionScope:
-    """What a condition may refer to: the policy's vocabularies, values, and earlier stages."""
-
-    stage: str
-    earlier_stages: tuple[str, ...]
-    vocabularies: Mapping[str, tuple[c.Word, ...]]
-    taxonomy: Mapping[str, frozenset[str]]
-    #: Named regexes of the policy (``patterns:``), for ``regex: $name``.
-    patterns: Mapping[str, str] = field(default_factory=dict)
-
-
-class ConditionParser:
+class ConditionParser(FieldParsing, PositionParsing):
     """Parses one rule's ``when`` tree, collecting every problem instead of stopping."""
-
-    def __init__(self, source: SourceFile, scope: ConditionScope) -> None:
-        self.source = source
-        self.scope = scope
-        self.problems: list[Problem] = []
-
-    def _fail(self, path: PathKey, code: str, message: str, hint: str | None = None,
-              *, key: bool = False) -> None:
-        self.problems.append(self.source.problem(path, code, message, hint, key=key))
 
     def parse(self, node: Any, path: PathKey) -> c.Condition | None:
         if not isinstance(node, dict):
@@ -145,41 +89,6 @@ class ConditionParser:
             return kept[0]
         return c.AllOf(kept) if key == "all" else c.AnyOf(kept)
 
-    def _words(self, value: Any, path: PathKey) -> tuple[c.Word, ...] | None:
-        raw = [value] if isinstance(value, str | int) and not isinstance(value, bool) else value
-        if not isinstance(raw, list) or not raw:
-            self._fail(path, "wrong-type", "expected a word or a list of words")
-            return None
-        words: list[c.Word] = []
-        ok = True
-        for i, raw_item in enumerate(raw):
-            item = str(raw_item) if isinstance(raw_item, int) and not isinstance(
-                raw_item, bool) else raw_item
-            if isinstance(item, dict) and isinstance(item.get("word"), str) and set(item) <= {
-                    "word", "except"} and isinstance(item.get("except", []), list):
-                exceptions = tuple(fold(str(e)) for e in item.get("except", []))
-                words.append(c.Word(item["word"], fold(item["word"]), None, exceptions))
-                continue
-            if not isinstance(item, str) or not item.strip():
-                self._fail((*path, i) if isinstance(value, list) else path, "wrong-type",
-                           f"expected a word (or {{word: ..., except: [...]}}), found {item!r}")
-                ok = False
-                continue
-            if item.startswith("$"):
-                name = item[1:]
-                if name not in self.scope.vocabularies:
-                    close = difflib.get_close_matches(name, list(self.scope.vocabularies), n=1)
-                    hint = f"did you mean '${close[0]}'?" if close else (
-                        "define it under 'vocabularies:'")
-                    self._fail((*path, i) if isinstance(value, list) else path,
-                               "undefined-vocabulary", f"vocabulary '{item}' is not defined", hint)
-                    ok = False
-                    continue
-                words.extend(self.scope.vocabularies[name])
-            else:
-                words.append(c.Word(item, fold(item), None))
-        return tuple(words) if ok else None
-
     def _text(self, value: Any, path: PathKey, negation: Any,
               parent: PathKey) -> c.Condition | None:
         if not isinstance(negation, bool):
@@ -221,190 +130,6 @@ class ConditionParser:
         tests = [c.TextTest(t.mode, t.words, negation) if isinstance(t, c.TextTest) else t
                  for t in tests]
         return tests[0] if len(tests) == 1 else c.AllOf(tuple(tests))
-
-    def _choice(self, value: Any, choices: tuple[str, ...], path: PathKey,
-                what: str) -> str | None:
-        if value in choices:
-            return str(value)
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        self._fail(path, "unknown-value", f"{what} is one of {', '.join(choices)}, found "
-                   f"{value!r}", f"did you mean '{close[0]}'?" if close else None)
-        return None
-
-    def _placed_text(self, value: dict[str, Any], path: PathKey, negation: Any,
-                     place: dict[str, Any]) -> c.Condition | None:
-        """``text: {any: [...], in: note, sentence: question}``: words in a part or a
-        kind of sentence."""
-        extra = sorted(set(value) - {"any", "in", "sentence", "negation"})
-        for key in extra:
-            self._fail((*path, key), "unknown-key" if key not in TEXT_MODES else "conflict",
-                       f"'{key}' cannot be used with in:/sentence:" if key in TEXT_MODES
-                       else f"unknown text test '{key}'",
-                       "in: and sentence: place the words of any: (use not: for none)",
-                       key=True)
-        if "any" not in value:
-            self._fail(path, "missing-key", "in:/sentence: need the words under any:")
-            return None
-        words = self._words(value["any"], (*path, "any"))
-        part = self._choice(place["in"], PARTS, (*path, "in"), "in") if "in" in place \
-            else None
-        sentence = (self._choice(place["sentence"], SENTENCE_KINDS, (*path, "sentence"),
-                                 "sentence") if "sentence" in place else None)
-        negation = value.get("negation", negation)
-        if not isinstance(negation, bool):
-            self._fail((*path, "negation"), "wrong-type", "negation takes true or false")
-            return None
-        if words is None or extra or ("in" in place and part is None) or (
-                "sentence" in place and sentence is None):
-            return None
-        return c.SpanTest(words, part=part, sentence=sentence, negation=negation)
-
-    def _near(self, value: Any, path: PathKey) -> c.Condition | None:
-        """``near: {words: [...], with: [...], within: 8, ordered: false, same: clause,
-        in: customer, sentence: question, negation: true}``."""
-        if not isinstance(value, dict):
-            self._fail(path, "wrong-type", "'near' takes a mapping: {words: [...], with: "
-                       "[...], within: 8}")
-            return None
-        ok = True
-        for key in value:
-            if key not in NEAR_KEYS:
-                close = difflib.get_close_matches(str(key), NEAR_KEYS, n=1)
-                self._fail((*path, key), "unknown-key", f"unknown key '{key}' of near",
-                           f"did you mean '{close[0]}'?" if close else
-                           "near takes: " + ", ".join(NEAR_KEYS), key=True)
-                ok = False
-        for key in ("words", "with"):
-            if key not in value:
-                self._fail(path, "missing-key", f"near needs '{key}': a list of words")
-                ok = False
-        words = self._words(value["words"], (*path, "words")) if "words" in value else None
-        near = self._words(value["with"], (*path, "with")) if "with" in value else None
-        within = value.get("within")
-        if within is not None and (not isinstance(within, int) or isinstance(within, bool)
-                                   or not 0 <= within <= MAX_WITHIN):
-            self._fail((*path, "within"), "wrong-type", f"within is a number of characters "
-                       f"from 0 to {MAX_WITHIN}, found {within!r}")
-            ok = False
-        same = (self._choice(value["same"], UNITS, (*path, "same"), "same")
-                if "same" in value else None)
-        part = self._choice(value["in"], PARTS, (*path, "in"), "in") if "in" in value else None
-        sentence = (self._choice(value["sentence"], SENTENCE_KINDS, (*path, "sentence"),
-                                 "sentence") if "sentence" in value else None)
-        for key in ("ordered", "negation"):
-            if key in value and not isinstance(value[key], bool):
-                self._fail((*path, key), "wrong-type", f"{key} takes true or false")
-                ok = False
-        if not ok or words is None or near is None or ("same" in value and same is None) or (
-                "in" in value and part is None) or ("sentence" in value and sentence is None):
-            return None
-        if within is None and same is None:
-            within = DEFAULT_WITHIN
-        return c.SpanTest(words, near, within, bool(value.get("ordered", False)), same, part,
-                          sentence, bool(value.get("negation", True)))
-
-    def _field(self, node: dict[str, Any], path: PathKey) -> c.Condition | None:
-        field_path = node["field"]
-        if not isinstance(field_path, str):
-            self._fail((*path, "field"), "wrong-type", "'field' names a record field, as text")
-            return None
-        ops = [k for k in node if k in FIELD_OPS]
-        if len(ops) != 1:
-            self._fail((*path, "field"), "missing-operator" if not ops else "ambiguous-condition",
-                       f"field test on '{field_path}' needs exactly one operator"
-                       + (f", found {', '.join(ops)}" if ops else ""),
-                       f"operators: {', '.join(FIELD_OPS)}", key=True)
-            return None
-        op = ops[0]
-        value_path = (*path, op)
-        if field_path.startswith("attributes.") and len(field_path) > len("attributes."):
-            kind: Any = None
-        elif field_path in FIELD_TYPES:
-            kind = FIELD_TYPES[field_path]
-        else:
-            close = difflib.get_close_matches(field_path, [*FIELD_TYPES, "attributes.<name>"], n=1)
-            self._fail((*path, "field"), "unknown-field", f"unknown record field '{field_path}'",
-                       f"did you mean '{close[0]}'?" if close else
-                       "custom data goes under attributes, e.g. attributes.score")
-            return None
-        value = node[op]
-        checked = self._field_value(field_path, kind, op, value, value_path)
-        if checked is _INVALID:
-            return None
-        return c.FieldTest(field_path, op, checked)
-
-    def _field_value(self, field_path: str, kind: Any, op: str, value: Any,
-                     path: PathKey) -> Any:
-        if op == "exists":
-            if not isinstance(value, bool):
-                self._fail(path, "wrong-type", "'exists' takes true or false")
-                return _INVALID
-            return value
-        if field_path in c.LIST_FIELDS and op != "contains":
-            self._fail(path, "wrong-operator",
-                       f"'{field_path}' is a list: use 'contains' or 'exists'")
-            return _INVALID
-        if op == "contains" and field_path not in c.LIST_FIELDS and kind is not None:
-            self._fail(path, "wrong-operator",
-                       f"'contains' tests list fields; '{field_path}' holds one value",
-                       "use 'eq' or 'in'")
-            return _INVALID
-        if op in ("gt", "gte", "lt", "lte", "between") and kind is not None and (
-                kind not in ORDERED_TYPES):
-            self._fail(path, "wrong-operator",
-                       f"'{op}' compares numbers or dates; '{field_path}' holds text",
-                       "use 'eq', 'in' or a text test")
-            return _INVALID
-        many = op in ("in", "not_in", "between") or (op == "contains" and isinstance(value, list))
-        if op == "between" and (not isinstance(value, list) or len(value) != 2):
-            self._fail(path, "wrong-type", "'between' takes two values: [low, high]")
-            return _INVALID
-        if many and not isinstance(value, list):
-            self._fail(path, "wrong-type", f"'{op}' takes a list of values")
-            return _INVALID
-        values = value if many else [value]
-        checked = []
-        for i, item in enumerate(values):
-            where = (*path, i) if many else path
-            result = self._coerce(field_path, kind, item, where)
-            if result is _INVALID:
-                return _INVALID
-            checked.append(result)
-        if op == "between" and checked[0] > checked[1]:
-            self._fail(path, "invalid", "'between' needs [low, high] with low <= high")
-            return _INVALID
-        return tuple(checked) if many else checked[0]
-
-    def _coerce(self, field_path: str, kind: Any, item: Any, path: PathKey) -> Any:
-        if kind is None:
-            if isinstance(item, dict | list):
-                self._fail(path, "wrong-type", "compare with a single value (text, number, date)")
-                return _INVALID
-            return item
-        try:
-            result = TypeAdapter(kind).validate_python(item)
-        except ValidationError:
-            expected = {int: "a whole number", date: "a date (2026-05-01)",
-                        datetime: "a date and time (2026-05-01T09:00:00+08:00)", str: "text"}
-            if isinstance(kind, type) and issubclass(kind, Channel | RequestType | Demand):
-                choices = [m.value for m in kind]
-                close = difflib.get_close_matches(str(item), choices, n=1)
-                self._fail(path, "unknown-value", f"{item!r} is not a {field_path} value",
-                           f"did you mean '{close[0]}'?" if close else
-                           f"allowed: {', '.join(choices)}")
-            else:
-                self._fail(path, "wrong-type",
-                           f"{field_path} holds {expected.get(kind, kind)}, found {item!r}")
-            return _INVALID
-        if field_path == "product.domain":
-            domains = self.scope.taxonomy.get("domain", frozenset())
-            if domains and result not in domains:
-                close = difflib.get_close_matches(result, sorted(domains), n=1)
-                self._fail(path, "unknown-value", f"'{result}' is not a domain of the taxonomy",
-                           f"did you mean '{close[0]}'?" if close else
-                           f"domains: {', '.join(sorted(domains))}")
-                return _INVALID
-        return result.value if hasattr(result, "value") else result
 
     def _regex(self, value: Any, path: PathKey) -> c.Condition | None:
         if not isinstance(value, str) or not value:
@@ -462,11 +187,6 @@ class ConditionParser:
         return c.OutputTest(name, tuple(raw))
 
 
-class _Invalid:
-    pass
-
-
-_INVALID: Any = _Invalid()
 
 
 def _unfolded_literal(pattern: str) -> str:

@@ -27,7 +27,8 @@ from .conditions import Condition, Word
 from .implication import exclusive
 from .loader import LoadedPolicy, PathKey, SourceFile
 from .outputs import OutputChecker
-from .parser import ConditionParser, ConditionScope
+from .parse_base import ConditionScope
+from .parser import ConditionParser
 from .schema import (
     HIT_POLICY,
     OPTIONAL_STAGES,
