@@ -100,7 +100,7 @@ def test_held_out_accuracy_does_not_regress(default_policy: triage.Policy, name:
 
 #: The second tuning set (written blind, tuned on): floors a little below its figures in
 #: tests/corpus/README.md, so that a rule change that loses what it gained is noticed.
-TUNING2_FLOORS = {"handling": 0.97, "category": 0.75, "severity": 0.84, "request_type": 0.85}
+TUNING2_FLOORS = {"handling": 0.97, "category": 0.76, "severity": 0.84, "request_type": 0.85}
 
 
 @pytest.mark.parametrize("field", list(TUNING2_FLOORS))

@@ -157,3 +157,19 @@ def test_mistakes_are_reported_at_their_place(tmp_path: Path, rule: str, code: s
     line = next(i for i, t in enumerate(text.splitlines(), 1) if rule in t)
     source = problems[0].source_line or ""
     assert problems[0].line == line and source[problems[0].column - 1:].startswith(where)
+
+
+def test_a_label_heads_a_record_and_a_finding_opens_a_note() -> None:
+    """（上门工单） or 【备注】 alone heads a record: what follows is the note; a bracket with
+    its own text is the note itself; 师傅上门检查… opens a note in a later sentence."""
+    record = "（上门工单）客户称不开机。技师到场检测：电瓶亏电。"
+    layout = Reading().lay_out(record)
+    assert layout.part(record.index("客户称")) == "note"
+    assert layout.part(record.index("亏电")) == "note"
+    own = "你们说好今天到。（客服备注：已催物流）为什么不打电话？"
+    layout = Reading().lay_out(own)
+    assert layout.part(own.index("已催")) == "note"
+    assert layout.part(own.index("打电话")) == "customer"
+    later = "客户报修微波炉不加热。师傅上门检查：各部件均正常，客户用的是解冻档。"
+    assert Reading().lay_out(later).part(later.index("均正常")) == "note"
+    assert Reading().lay_out(later).part(later.index("不加热")) == "customer"

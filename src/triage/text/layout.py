@@ -28,7 +28,8 @@ SENTENCE_BREAKS = frozenset("。！？!?；;\n\r…")
 #: Built-in markers, in folded (Simplified, half-width) form. A policy replaces any list
 #: under ``policy: {reading: {...}}``.
 DEFAULT_MARKERS: Mapping[str, tuple[str, ...]] = {
-    # a bracketed stretch whose text starts with one of these is an agent's note
+    # a bracketed stretch whose text starts with one of these is an agent's note; a
+    # bracket that is only a label (（上门工单）, 【备注】) makes the rest of the text a note
     "note_brackets": ("备注", "注:", "注：", "客服备注", "坐席", "服务顾问", "顾问备注", "技师",
                       "工程师", "师傅", "检测", "检查", "核实", "核查", "记录", "处理意见",
                       "结论", "判定", "鉴定", "勘查", "现场", "经查", "agent", "note"),
@@ -36,7 +37,10 @@ DEFAULT_MARKERS: Mapping[str, tuple[str, ...]] = {
     "note_sentences": ("经检测", "经检查", "经核实", "经查", "检测结果", "检测发现", "检查发现",
                        "检查结果", "技师检查", "技师反馈", "工程师检测", "工程师判定", "工程师反馈",
                        "现场勘查", "现场查看", "鉴定结果", "核实发现", "备注", "客服备注",
-                       "坐席备注", "处理意见", "结论"),
+                       "坐席备注", "处理意见", "结论", "师傅上门检查", "师傅检查", "师傅检测",
+                       "上门检查", "到场检查", "到场检测", "现场检查", "技师到场", "工程师上门",
+                       "远程查询", "询问后得知", "经询问", "经与客户确认", "经引导", "到店检查",
+                       "拆机见", "拆机发现"),
     # from one of these to the end of the clause (or the closing quote) is reported speech
     "reported": ("你们说", "你们讲", "你们答复", "你们回复", "你们承诺", "你们保证", "你们告诉我",
                  "客服说", "客服讲", "客服回复", "客服答复", "客服承诺", "销售说", "销售承诺",
@@ -52,7 +56,7 @@ DEFAULT_MARKERS: Mapping[str, tuple[str, ...]] = {
 }
 #: Words that make a bracket an agent's note wherever they stand in its first dozen
 #: characters: （售后工程师检测记录）, （柜台备注：…）, 【工程部现场查看记录】.
-_NOTE_WORDS = ("备注", "记录", "检测", "检查", "查看", "核实", "勘查", "结论", "判定", "鉴定")
+_NOTE_WORDS = ("备注", "记录", "检测", "检查", "查看", "核实", "勘查", "结论", "判定", "鉴定", "工单")
 _BRACKETS = re.compile("[（(【\\[「『]")
 _CLOSERS = {"（": "）", "(": ")", "【": "】", "[": "]", "「": "」", "『": "』", "“": "”", '"': '"'}
 
@@ -207,7 +211,11 @@ def _note_spans(text: str, markers: Mapping[str, Sequence[str]], clauses: Sequen
             close = len(text)
         head = text[i + 1:min(close, i + 13)]
         if head.lstrip().startswith(brackets) or any(m in head for m in _NOTE_WORDS):
-            spans.append((i, close + 1, "note"))
+            # a label alone (（上门工单）, 【检测记录】) heads a record: the rest is the note;
+            # a bracket with its own text (（客服备注：已催物流）) is the note itself
+            inside = text[i + 1:close]
+            label = ":" not in inside and "：" not in inside and close - i <= 14
+            spans.append((i, len(text) if label else close + 1, "note"))
     openers = tuple(markers["note_sentences"])
 
     def sentence_end(offset: int) -> int:
@@ -223,7 +231,8 @@ def _note_spans(text: str, markers: Mapping[str, Sequence[str]], clauses: Sequen
             break
         label = text[at + 1:close]
         if label.strip().startswith(("备注", "注", "处理")) or any(m in label for m in _NOTE_WORDS):
-            spans.append((at, sentence_end(at), "note"))
+            own_text = ":" in label or "：" in label
+            spans.append((at, sentence_end(at) if own_text else len(text), "note"))
         at = text.find("【", close)
     return spans
 
