@@ -56,7 +56,8 @@ DEFAULT_MARKERS: Mapping[str, tuple[str, ...]] = {
 }
 #: Words that make a bracket an agent's note wherever they stand in its first dozen
 #: characters: （售后工程师检测记录）, （柜台备注：…）, 【工程部现场查看记录】.
-_NOTE_WORDS = ("备注", "记录", "检测", "检查", "查看", "核实", "勘查", "结论", "判定", "鉴定", "工单")
+_NOTE_WORDS = ("备注", "记录", "检测", "检查", "查看", "核实", "勘查", "结论", "判定", "鉴定",
+               "工单")
 _BRACKETS = re.compile("[（(【\\[「『]")
 _CLOSERS = {"（": "）", "(": ")", "【": "】", "[": "]", "「": "」", "『": "』", "“": "”", '"': '"'}
 
@@ -200,8 +201,9 @@ def _unit_starts(text: str, breaks: frozenset[str]) -> tuple[int, ...]:
 
 def _note_spans(text: str, markers: Mapping[str, Sequence[str]], clauses: Sequence[int],
                 starts: Sequence[int], ends: Sequence[int]) -> list[tuple[int, int, Part]]:
-    """Bracketed notes (（备注：…）), a 【备注】 label and what follows it in its sentence,
-    and a clause that opens with a finding (经检测…) to the end of its sentence."""
+    """Bracketed notes (（备注：…）); a bracket that is only a label (【备注】, （上门工单）)
+    and everything after it; a clause that opens with a finding (经检测…) to the end of its
+    sentence."""
     spans: list[tuple[int, int, Part]] = []
     brackets = tuple(markers["note_brackets"])
     for found in _BRACKETS.finditer(text):
@@ -224,16 +226,6 @@ def _note_spans(text: str, markers: Mapping[str, Sequence[str]], clauses: Sequen
     for start in clauses:
         if text[start:start + 12].lstrip(" 【】[]():").startswith(openers):
             spans.append((start, sentence_end(start), "note"))
-    at = text.find("【")
-    while at >= 0:  # 【备注】 and what follows it, to the end of the sentence
-        close = text.find("】", at)
-        if close < 0:
-            break
-        label = text[at + 1:close]
-        if label.strip().startswith(("备注", "注", "处理")) or any(m in label for m in _NOTE_WORDS):
-            own_text = ":" in label or "：" in label
-            spans.append((at, sentence_end(at) if own_text else len(text), "note"))
-        at = text.find("【", close)
     return spans
 
 
