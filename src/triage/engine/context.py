@@ -20,8 +20,9 @@ DEFAULT_READING = Reading()
 class Context:
     """Everything a compiled condition may look at while one complaint is evaluated."""
 
-    __slots__ = ("_index", "_layout", "_now", "_reading", "_received", "_source", "_tz", "all",
-                 "complaint", "flags", "folded", "found", "outputs", "present", "text")
+    __slots__ = ("_index", "_layout", "_now", "_positions", "_reading", "_received", "_source",
+                 "_tz", "all", "complaint", "flags", "folded", "found", "outputs", "present",
+                 "text")
 
     def __init__(self, complaint: Complaint, folded: str, index: KeywordIndex, found: Found,
                  tz: tzinfo, now: datetime | None, reading: Reading = DEFAULT_READING) -> None:
@@ -40,6 +41,7 @@ class Context:
         self._source: str | None = None
         self._reading = reading
         self._layout: Layout | None = None
+        self._positions: dict[tuple[int, bool], list[int]] | None = None
 
     def layout(self) -> Layout:
         """Clauses, sentences, questions and parts of the text: laid out at first use."""
@@ -48,8 +50,16 @@ class Context:
         return self._layout
 
     def starts(self, kid: int, negation: bool) -> list[int]:
-        """Where word ``kid`` occurs; with ``negation``, only where no cue negates it."""
-        return self._index.starts(self.folded, kid, self.found, negation)
+        """Where word ``kid`` occurs; with ``negation``, only where no cue negates it. Kept
+        once looked up: several positional tests often ask for the same words."""
+        if self._positions is None:
+            self._positions = {}
+        key = (kid, negation)
+        found = self._positions.get(key)
+        if found is None:
+            found = self._positions[key] = self._index.starts(self.folded, kid, self.found,
+                                                              negation)
+        return found
 
     def received_at(self) -> datetime:
         """When the complaint was received, in the policy's zone when the record is naive.

@@ -36,14 +36,17 @@ class Found:
     """The words of one text: present (not negated everywhere), all, and those negated once;
     and which of the policy's regexes match it (bit ``i``: regex ``i`` of the RegexSet)."""
 
-    __slots__ = ("all", "negated", "present", "regexes")
+    __slots__ = ("all", "cue_ends", "negated", "present", "regexes")
 
     def __init__(self, present: frozenset[int] | set[int], every: frozenset[int] | set[int],
-                 negated: frozenset[int] | set[int], regexes: int = 0) -> None:
+                 negated: frozenset[int] | set[int], regexes: int = 0,
+                 cue_ends: tuple[int, ...] | None = None) -> None:
         self.present = present
         self.all = every
         self.negated = negated
         self.regexes = regexes
+        #: Where the negation cues end (when some word was negated), for positions.
+        self.cue_ends = cue_ends
 
 
 NOTHING = Found(frozenset(), frozenset(), frozenset())
@@ -142,7 +145,7 @@ class KeywordIndex:
                 negated.append(kid)
                 if all(marks):
                     present.discard(kid)
-        return Found(present, every, frozenset(negated), matches)
+        return Found(present, every, frozenset(negated), matches, cue_ends)
 
     def _positions(self, folded: str, kid: int, matched: Any = None) -> list[int]:
         """Start offsets of word ``kid``, but those inside one of its exception phrases."""
@@ -159,7 +162,9 @@ class KeywordIndex:
         """Start offsets of word ``kid``; with ``negation``, only the occurrences not negated."""
         starts = self._positions(folded, kid)
         if negation and kid in found.negated:
-            cue_ends = _cue_ends(folded, [c for c in self._cues if c in folded])
+            cue_ends = found.cue_ends
+            if cue_ends is None:
+                cue_ends = _cue_ends(folded, [c for c in self._cues if c in folded])
             return [s for s in starts if not _negated(folded, s, cue_ends, self._window)]
         return starts
 
