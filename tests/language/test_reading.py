@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import triage
+from triage.authoring.analysis import analyse
 from triage.text.layout import Reading
 
 from ..conftest import FIXTURES
@@ -173,3 +174,16 @@ def test_a_label_heads_a_record_and_a_finding_opens_a_note() -> None:
     later = "客户报修微波炉不加热。师傅上门检查：各部件均正常，客户用的是解冻档。"
     assert Reading().lay_out(later).part(later.index("均正常")) == "note"
     assert Reading().lay_out(later).part(later.index("不加热")) == "customer"
+
+
+def test_check_reports_a_pattern_no_rule_uses(tmp_path: Path) -> None:
+    """`patterns:` entries that no `regex: $name` uses are an `unused-pattern` warning."""
+    folder = tmp_path / "p"
+    shutil.copytree(READING, folder)
+    path = folder / "policy.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("patterns:\n", "patterns:\n  spare: '备用[0-9]+'\n"),
+                    encoding="utf-8")
+    warnings = [p for p in analyse(triage.load_policy(folder)) if p.code == "unused-pattern"]
+    assert [w.message for w in warnings] == ["pattern 'spare' is never used by a rule"]
+    assert warnings[0].line == text.splitlines().index("patterns:") + 2

@@ -6,7 +6,8 @@ entry concerned:
 - ``shadowed-rule``: a ``first``-stage rule that can never fire, because a rule before it
   in the same stage holds whenever it does (same or wider words, values, ranges; see
   ``implication``);
-- ``unused-vocabulary`` and ``unused-script``: defined, never referred to;
+- ``unused-vocabulary``, ``unused-pattern`` and ``unused-script``: defined, never
+  referred to;
 - ``slow-regex``: a regex with a large bounded repeat (``{0,200}``) or nested quantifiers,
   which RE2 runs in linear time but with a large automaton on long text;
 - ``stage-gap`` (with a sample corpus): a stage whose default decides a large share of
@@ -70,6 +71,15 @@ def analyse(policy: Policy, sample: Iterable[Mapping[str, Any]] = ()) -> list[Pr
         found.append(Problem(file, line, 1, "unused-vocabulary",
                              f"vocabulary '{name}' is never used by a rule",
                              "use it as $" + name + " or remove it", severity="warning"))
+    tested = {cond.pattern for stage in model.stages.values() for rule in stage.rules
+              for cond in walk(rule.condition) if isinstance(cond, _Regex)}
+    for name, pattern in sorted(model.patterns.items()):
+        if pattern not in tested:
+            file, line = model.pattern_places.get(name, ("", 1))
+            found.append(Problem(file, line, 1, "unused-pattern",
+                                 f"pattern '{name}' is never used by a rule",
+                                 "use it as regex: $" + name + " or remove it",
+                                 severity="warning"))
     if model.scripts is not None:
         chosen = {rule.outputs.get("script") for s in model.stages.values() for rule in s.rules}
         chosen |= {s.default.get("script") for s in model.stages.values()}

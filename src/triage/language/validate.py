@@ -92,6 +92,9 @@ class PolicyModel:
     guard: Guard = field(default_factory=lambda: Guard(()))
     scripts: ScriptLibrary | None = None
     vocabulary_places: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: The named regexes (``patterns:``) and where each is defined.
+    patterns: dict[str, str] = field(default_factory=dict)
+    pattern_places: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def validate_policy(loaded: LoadedPolicy) -> PolicyModel:
@@ -122,6 +125,7 @@ class _Validator:
         self.positions: dict[str, dict[str, list[int]]] = {}
         self.broken: set[tuple[str, str]] = set()
         self.timing = TimingChecker(self.problems)
+        self.pattern_places: dict[str, tuple[str, int]] = {}
         self.script_ids: frozenset[str] | None = None
         self.vocabulary_places: dict[str, tuple[str, int]] = {}
 
@@ -155,7 +159,8 @@ class _Validator:
             version = hashlib.sha256((version + scripts.digest).encode()).hexdigest()[:16]
         return PolicyModel(meta, taxonomy, vocabularies, roles, stages, version,
                            warnings, calendars, choices, self.timing.calendar_labels, escalation,
-                           guard, scripts, self.vocabulary_places)
+                           guard, scripts, self.vocabulary_places, self.patterns,
+                           self.pattern_places)
 
     def _guard(self) -> Guard:
         phrases: list[ForbiddenPhrase] = []
@@ -311,6 +316,7 @@ class _Validator:
         out: dict[str, str] = {}
         for name, (pattern, source) in self._named("patterns", "pattern").items():
             at: PathKey = ("patterns", name)
+            self.pattern_places[name] = (source.name, source.mark(at, key=True)[0])
             try:
                 compile_pattern(pattern)
             except ValueError as exc:
