@@ -158,7 +158,12 @@ def _route(args: argparse.Namespace) -> int:
     policy = _load(args.policy)
     source, total = _open_input(args)
     show_progress = (not args.no_progress and total > 0 and sys.stderr.isatty())
-    target = AtomicOutput(Path(args.out), resume=args.resume) if args.out else None
+    try:
+        target = AtomicOutput(Path(args.out), resume=args.resume) if args.out else None
+    except TriageError:
+        if source is not sys.stdin.buffer:
+            source.close()
+        raise
     written = _Written(target if target is not None else sys.stdout,
                        target.kept if target is not None else [])
     finished = False

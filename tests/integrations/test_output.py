@@ -273,3 +273,13 @@ def test_out_that_is_the_input_is_refused(tmp_path: Path, link: str,
     assert main(["route", str(source), "--out", str(target)]) == 1
     assert "is the input file itself" in capsys.readouterr().err
     assert source.read_bytes() == before
+
+
+def test_an_output_folder_that_does_not_exist_is_a_clear_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--out missing/out.jsonl` says it cannot write there (exit 1), not an internal error."""
+    source = tmp_path / "in.jsonl"
+    source.write_text(_lines("a"), encoding="utf-8")
+    assert main(["route", str(source), "--out", str(tmp_path / "missing" / "out.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "internal error" not in err

@@ -45,13 +45,16 @@ class AtomicOutput:
         self.partial = partial_path(target)
         #: The output lines kept from an earlier, killed run (``--resume``).
         self.kept: list[str] = []
-        if resume and self.partial.exists():
-            self.kept, size = _complete_lines(self.partial)
-            self._file: IO[str] = self.partial.open("r+", encoding="utf-8", newline="\n")
-            self._file.seek(size)
-            self._file.truncate()
-        else:
-            self._file = self.partial.open("w", encoding="utf-8", newline="\n")
+        try:
+            if resume and self.partial.exists():
+                self.kept, size = _complete_lines(self.partial)
+                self._file: IO[str] = self.partial.open("r+", encoding="utf-8", newline="\n")
+                self._file.seek(size)
+                self._file.truncate()
+            else:
+                self._file = self.partial.open("w", encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise TriageError(f"cannot write {self.partial}: {exc.strerror or exc}") from None
 
     def write(self, text: str) -> None:
         self._file.write(text)
