@@ -128,3 +128,13 @@ def test_a_file_linked_outside_is_not_read_nor_echoed(tmp_path: Path, kind: str)
         triage.load_policy(policy)
     assert [p.code for p in info.value.problems] == ["outside-policy"]
     assert "TOP-SECRET" not in str(info.value)
+
+
+def test_a_broken_triage_toml_is_an_error_but_a_broken_pyproject_is_not_ours(
+        tmp_path: Path) -> None:
+    """Our own triage.toml must parse; another project's pyproject.toml is skipped."""
+    (tmp_path / "pyproject.toml").write_text("[tool.triage\n", encoding="utf-8")
+    assert locate_policy(None, tmp_path, {}).source == "bundled"
+    (tmp_path / "triage.toml").write_text("policy = \n", encoding="utf-8")
+    with pytest.raises(triage.TriageError, match=r"triage\.toml: not readable TOML"):
+        locate_policy(None, tmp_path, {})

@@ -57,6 +57,8 @@ def _setting(folder: Path) -> PolicyLocation | None:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            if name == "pyproject.toml":
+                continue  # another project's file: not ours to judge
             raise TriageError(f"{path}: not readable TOML ({exc})") from None
         for key in table:
             data = data.get(key, {}) if isinstance(data, dict) else {}
