@@ -23,7 +23,7 @@ from .engine.codegen import Program, compile_program
 from .engine.conditions import field_reader
 from .engine.context import Context
 from .engine.durable import durable_program
-from .engine.keywords import KeywordIndex, policy_literals, word_exceptions
+from .engine.keywords import KeywordIndex, policy_literals
 from .engine.stages import CompiledStage, compile_stages, explain_fired
 from .errors import (
     CalendarError,
@@ -121,7 +121,7 @@ class Policy:
     def __init__(self, model: PolicyModel, path: Path, *,
                  max_text_length: int = DEFAULT_MAX_TEXT_LENGTH,
                  engine: Engine = "compiled") -> None:
-        words, patterns = policy_literals(model)
+        words, patterns, exceptions = policy_literals(model)
         setter = object.__setattr__
         negation = model.meta.negation
         cues = [fold(c) for c in negation.cues] if negation.enabled else []
@@ -130,7 +130,7 @@ class Policy:
         setter(self, "_word_ids", MappingProxyType(words))
         setter(self, "_index", KeywordIndex(list(words), cues, negation.window,
                                             RegexSet(list(patterns)) if patterns else None,
-                                            word_exceptions(model)))
+                                            exceptions))
         setter(self, "_reading", Reading({k: tuple(v) for k, v in model.meta.reading.items()}))
         setter(self, "_stages", MappingProxyType(compile_stages(model, words)))
         ranks = {v: i for i, v in enumerate(model.taxonomy["severity"])}

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import triage
 from triage.engine.context import Context
-from triage.engine.keywords import KeywordIndex, word_exceptions
+from triage.engine.keywords import KeywordIndex, policy_literals
 from triage.language.conditions import RegexTest, walk
 from triage.language.schema import STAGES
 from triage.text.folding import fold
@@ -170,7 +170,7 @@ def _reference_find(policy: triage.Policy, folded: str) -> tuple[set[int], set[i
         return any(0 <= start - end <= negation.window and not breaks & set(folded[end:start])
                    for end in cue_ends)
 
-    exceptions = word_exceptions(policy._model)
+    exceptions = policy_literals(policy._model).exceptions
 
     def excepted(word: str, start: int) -> bool:  # inside one of the word's exception phrases
         return any(a <= start and start + len(word) <= a + len(phrase)
@@ -195,7 +195,7 @@ def test_keyword_finder_agrees_with_brute_force(name: str, data: st.DataObject) 
     """The RE2-set finder reports the same words, and the same negated ones, as brute force."""
     policy = POLICIES[name]
     pieces = [*policy._word_ids, *policy._model.meta.negation.cues, "，", "。", "的", "A",
-              *(p for ps in word_exceptions(policy._model).values() for p in ps)]
+              *(p for ps in policy_literals(policy._model).exceptions.values() for p in ps)]
     text = data.draw(st.one_of(st.lists(words, max_size=12),
                                st.lists(st.sampled_from(pieces), max_size=12)).map("".join))
     folded = fold(text)

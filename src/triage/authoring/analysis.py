@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..language.conditions import RegexTest as _Regex
-from ..language.conditions import SpanTest, TextTest, walk
+from ..language.conditions import SpanTest, TextTest, walk, words_tested
 from ..language.implication import implies
 from ..language.validate import RuleDef
 from ..policy import Policy
@@ -45,8 +45,8 @@ def analyse(policy: Policy, sample: Iterable[Mapping[str, Any]] = ()) -> list[Pr
         for rule in stage.rules:
             for cond in walk(rule.condition):
                 if isinstance(cond, TextTest | SpanTest):
-                    used_vocabularies.update(w.vocabulary for w in (
-                        *cond.words, *getattr(cond, "near", ())) if w.vocabulary)
+                    used_vocabularies.update(w.vocabulary for w in words_tested(cond)
+                                             if w.vocabulary)
                 if isinstance(cond, _Regex):
                     reason = slow_regex(cond.pattern)
                     if reason:

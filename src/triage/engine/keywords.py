@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import re2
 
-from ..language.conditions import RegexTest, SpanTest, TextTest, walk
+from ..language.conditions import RegexTest, SpanTest, TextTest, walk, words_tested
 from ..language.validate import PolicyModel
 from ..text.folding import CLAUSE_BREAKS
 from ..text.regex import RegexSet
@@ -228,33 +228,33 @@ def _negated(folded: str, start: int, cue_ends: tuple[int, ...], window: int) ->
     return False
 
 
-def word_exceptions(model: PolicyModel) -> dict[str, tuple[str, ...]]:
-    """For each folded word written with ``except:``, the phrases in which it does not
-    count: an exception belongs to the word, wherever the policy tests it (the union when
-    the word is written with exceptions in several places)."""
-    out: dict[str, dict[str, None]] = {}
-    for stage in model.stages.values():
-        for rule in stage.rules:
-            for cond in walk(rule.condition):
-                if isinstance(cond, TextTest | SpanTest):
-                    for word in (*cond.words, *getattr(cond, "near", ())):
-                        if word.exceptions:
-                            out.setdefault(word.folded, {}).update(
-                                dict.fromkeys(word.exceptions))
-    return {word: tuple(phrases) for word, phrases in out.items()}
+class PolicyLiterals(NamedTuple):
+    """What the keyword pass searches for: every folded word and every regex pattern the
+    rules test, each numbered in order of first use (the ids the keyword index and the
+    program share), and for each word written with ``except:`` the phrases in which it
+    does not count. An exception belongs to the word wherever the policy tests it (the
+    union when the word is written with exceptions in several places)."""
+
+    words: dict[str, int]
+    patterns: dict[str, int]
+    exceptions: dict[str, tuple[str, ...]]
 
 
-def policy_literals(model: PolicyModel) -> tuple[dict[str, int], dict[str, int]]:
-    """Every folded word and every regex pattern the policy's rules test, each numbered in
-    order of first use: the ids the keyword index and the program share."""
+def policy_literals(model: PolicyModel) -> PolicyLiterals:
+    """The words, patterns and word exceptions of ``model``, in one walk of its rules."""
     words: dict[str, int] = {}
     patterns: dict[str, int] = {}
+    exceptions: dict[str, dict[str, None]] = {}
     for stage in model.stages.values():
         for rule in stage.rules:
             for cond in walk(rule.condition):
                 if isinstance(cond, TextTest | SpanTest):
-                    for word in (*cond.words, *getattr(cond, "near", ())):
+                    for word in words_tested(cond):
                         words.setdefault(word.folded, len(words))
+                        if word.exceptions:
+                            exceptions.setdefault(word.folded, {}).update(
+                                dict.fromkeys(word.exceptions))
                 elif isinstance(cond, RegexTest):
                     patterns.setdefault(cond.pattern, len(patterns))
-    return words, patterns
+    return PolicyLiterals(words, patterns,
+                          {word: tuple(phrases) for word, phrases in exceptions.items()})

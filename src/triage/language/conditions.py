@@ -141,6 +141,12 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def words_tested(condition: TextTest | SpanTest) -> tuple[Word, ...]:
+    """Every word a text or positional test looks for (both lists of ``near``)."""
+    return (*condition.words, *condition.near) if isinstance(condition, SpanTest) \
+        else condition.words
+
+
 def walk(condition: Condition) -> list[Condition]:
     """Every condition in the tree, the root first."""
     out: list[Condition] = [condition]

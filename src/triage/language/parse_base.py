@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Problem, did_you_mean
 from ..text.folding import fold
 from . import conditions as c
 from .loader import PathKey, SourceFile
@@ -82,7 +82,6 @@ class ParserBase:
                 what: str) -> str | None:
         if value in choices:
             return str(value)
-        close = difflib.get_close_matches(str(value), choices, n=1)
         self._fail(path, "unknown-value", f"{what} is one of {', '.join(choices)}, found "
-                   f"{value!r}", f"did you mean '{close[0]}'?" if close else None)
+                   f"{value!r}", did_you_mean(str(value), choices))
         return None

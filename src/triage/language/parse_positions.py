@@ -3,9 +3,9 @@ a ``sentence:`` kind (the objects are ``conditions.SpanTest``)."""
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
+from ..errors import did_you_mean
 from . import conditions as c
 from .loader import PathKey
 from .parse_base import ParserBase
@@ -62,10 +62,9 @@ class PositionParsing(ParserBase):
         ok = True
         for key in value:
             if key not in NEAR_KEYS:
-                close = difflib.get_close_matches(str(key), NEAR_KEYS, n=1)
                 self._fail((*path, key), "unknown-key", f"unknown key '{key}' of near",
-                           f"did you mean '{close[0]}'?" if close else
-                           "near takes: " + ", ".join(NEAR_KEYS), key=True)
+                           did_you_mean(str(key), NEAR_KEYS)
+                           or "near takes: " + ", ".join(NEAR_KEYS), key=True)
                 ok = False
         for key in ("words", "with"):
             if key not in value:

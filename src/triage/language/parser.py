@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from ..errors import did_you_mean
 from ..text.folding import fold
 from ..text.regex import compile_pattern
 from . import conditions as c
@@ -138,25 +139,14 @@ class ConditionParser(FieldParsing, PositionParsing):
         if value.startswith("$") and value[1:].isidentifier():
             name = value[1:]
             if name not in self.scope.patterns:
-                close = difflib.get_close_matches(name, list(self.scope.patterns), n=1)
                 self._fail(path, "undefined-pattern", f"pattern '{value}' is not defined",
-                           f"did you mean '${close[0]}'?" if close else
-                           "define it under 'patterns:'")
+                           did_you_mean(name, self.scope.patterns, prefix="$")
+                           or "define it under 'patterns:'")
                 return None
             return c.RegexTest(self.scope.patterns[name])
-        try:
-            compile_pattern(value)
-        except ValueError as exc:
-            self._fail(path, "invalid-regex", f"invalid regex: {exc}",
-                       "patterns use RE2 syntax, which has no look-around or back-references; "
-                       "this keeps matching linear in the length of the text")
-            return None
-        unfolded = _unfolded_literal(value)
-        if unfolded:
-            self._fail(path, "regex-never-matches",
-                       f"the pattern contains {unfolded!r}, which never occurs in folded text",
-                       "regexes run on folded text (lower case, half-width, Simplified): "
-                       f"write {fold(unfolded)!r}")
+        problem = regex_problem(value)
+        if problem is not None:
+            self._fail(path, *problem)
             return None
         return c.RegexTest(value)
 
@@ -187,6 +177,24 @@ class ConditionParser(FieldParsing, PositionParsing):
         return c.OutputTest(name, tuple(raw))
 
 
+
+
+def regex_problem(pattern: str) -> tuple[str, str, str] | None:
+    """Why ``pattern`` cannot be a policy regex (code, message, hint), or None: it must be
+    RE2 and match folded text. Used for inline regexes and named ``patterns:`` alike."""
+    try:
+        compile_pattern(pattern)
+    except ValueError as exc:
+        return ("invalid-regex", f"invalid regex: {exc}",
+                "patterns use RE2 syntax, which has no look-around or back-references; "
+                "this keeps matching linear in the length of the text")
+    unfolded = _unfolded_literal(pattern)
+    if unfolded:
+        return ("regex-never-matches",
+                f"the pattern contains {unfolded!r}, which never occurs in folded text",
+                "regexes run on folded text (lower case, half-width, Simplified): "
+                f"write {fold(unfolded)!r}")
+    return None
 
 
 def _unfolded_literal(pattern: str) -> str:

@@ -22,13 +22,12 @@ from ..errors import PolicyError, Problem, did_you_mean
 from ..replies.guard import ForbiddenPhrase, Guard
 from ..replies.scripts import ScriptLibrary, load_scripts
 from ..text.folding import fold
-from ..text.regex import compile_pattern
 from .conditions import Condition, Word
 from .implication import exclusive
 from .loader import LoadedPolicy, PathKey, SourceFile
 from .outputs import OutputChecker
 from .parse_base import ConditionScope
-from .parser import ConditionParser
+from .parser import ConditionParser, regex_problem
 from .schema import (
     HIT_POLICY,
     OPTIONAL_STAGES,
@@ -317,19 +316,9 @@ class _Validator:
         for name, (pattern, source) in self._named("patterns", "pattern").items():
             at: PathKey = ("patterns", name)
             self.pattern_places[name] = (source.name, source.mark(at, key=True)[0])
-            try:
-                compile_pattern(pattern)
-            except ValueError as exc:
-                self.problems.append(source.problem(
-                    at, "invalid-regex", f"invalid regex: {exc}",
-                    "patterns use RE2 syntax, which has no look-around or back-references"))
-                continue
-            if fold(pattern) != pattern and any(fold(ch) != ch for ch in pattern
-                                                if ch.isalpha()):
-                self.problems.append(source.problem(
-                    at, "regex-never-matches", "the pattern has characters that never occur "
-                    "in folded text (upper case, full width or Traditional)",
-                    f"regexes run on folded text: write {fold(pattern)!r}"))
+            problem = regex_problem(pattern)
+            if problem is not None:
+                self.problems.append(source.problem(at, *problem))
                 continue
             out[name] = pattern
         return out

@@ -183,11 +183,6 @@ class Layout:
         kinds.append("customer")
         return tuple(ends), tuple(kinds)
 
-    def span_of(self, unit: str, offset: int) -> tuple[int, int]:
-        """Start and end of the clause or sentence holding ``offset`` (for evidence)."""
-        starts = self._clauses() if unit == "clause" else self._sentences()
-        i = bisect_right(starts, offset) - 1
-        return starts[i], (starts[i + 1] if i + 1 < len(starts) else -1)
 
 
 _RUNS = {breaks: re.compile("[" + "".join(re.escape(ch) for ch in sorted(breaks)) + "]+")
