@@ -187,3 +187,26 @@ def test_check_reports_a_pattern_no_rule_uses(tmp_path: Path) -> None:
     warnings = [p for p in analyse(triage.load_policy(folder)) if p.code == "unused-pattern"]
     assert [w.message for w in warnings] == ["pattern 'spare' is never used by a rule"]
     assert warnings[0].line == text.splitlines().index("patterns:") + 2
+
+
+@pytest.mark.parametrize(("pattern", "code"), [
+    (r"等了\S{1,3}小时", None),                 # an escape is not a letter to fold
+    ("等了(", "invalid-regex"),
+    ("等了Ａ小时", "regex-never-matches"),        # full width never occurs in folded text
+])
+def test_named_patterns_are_checked_as_inline_regexes_are(tmp_path: Path, pattern: str,
+                                                          code: str | None) -> None:
+    """A pattern under `patterns:` gets the same checks, at its definition, as `regex:`."""
+    folder = tmp_path / "p"
+    shutil.copytree(READING, folder)
+    path = folder / "policy.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("patterns:\n", f"patterns:\n  spare: '{pattern}'\n"),
+                    encoding="utf-8")
+    if code is None:
+        triage.load_policy(folder)
+        return
+    with pytest.raises(triage.PolicyError) as info:
+        triage.load_policy(folder)
+    assert [p.code for p in info.value.problems] == [code]
+    assert info.value.problems[0].line == text.splitlines().index("patterns:") + 2
