@@ -150,13 +150,18 @@ def run_case(policy: Policy, case: Case) -> CaseResult:
     return CaseResult(case, tuple(mismatches), decision)
 
 
-def run_all(policy: Policy, policy_dir: Path) -> Iterator[CaseResult | Problem]:
+def policy_cases(policy_dir: Path) -> Iterator[Case | Problem]:
     """Every case of every case file of ``policy_dir``, and the problems of the files."""
     for path in case_files(policy_dir):
         cases, problems = load_cases(path, f"{policy_dir.name}/cases/{path.name}")
         yield from problems
-        for case in cases:
-            yield run_case(policy, case)
+        yield from cases
+
+
+def run_all(policy: Policy, policy_dir: Path) -> Iterator[CaseResult | Problem]:
+    """The result of every case of ``policy_dir``, and the problems of the case files."""
+    for item in policy_cases(policy_dir):
+        yield item if isinstance(item, Problem) else run_case(policy, item)
 
 
 def _compare(key: str, want: Any, decision: Decision, case: Case) -> list[Mismatch]:

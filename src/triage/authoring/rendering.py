@@ -17,7 +17,7 @@ from typing import Any
 from ..complaint import RequestType
 from ..errors import Problem, RenderError, TriageError
 from ..policy import Policy
-from .cases import case_files, load_cases
+from .cases import policy_cases
 
 #: Texts of the generated complaints, Simplified and Traditional.
 _TEXTS = ("产品有问题，请尽快处理", "產品有問題，請盡快處理")
@@ -43,9 +43,8 @@ def case_complaints(policy_dir: Path) -> Iterator[tuple[str, Mapping[str, Any]]]
     """The complaint of every case of the policy's ``cases/`` folder, named by its case."""
     if not policy_dir.is_dir():
         return
-    for path in case_files(policy_dir):
-        cases, _ = load_cases(path, f"{policy_dir.name}/cases/{path.name}")
-        for case in cases:
+    for case in policy_cases(policy_dir):
+        if not isinstance(case, Problem):  # a broken case file: `triage test` reports it
             yield f"case '{case.name}' ({case.file}:{case.line})", case.complaint
 
 

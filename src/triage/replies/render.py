@@ -7,8 +7,9 @@ zh-MO or zh-TW, the reply is converted with OpenCC: Hong Kong and Taiwan forms a
 vocabulary where OpenCC has them (docs/scripts.md records the measurements behind the
 choice). It is converted piece by piece as the template yields them, each run of the
 template's words and each value on its own: what the policy fixes (the templates' words,
-labels, role names) once when the policy loads, the rest (address, case number, dates)
-when the reply is written.
+labels, role names) once when the policy loads, the rest (dates, due times) when the
+reply is written; the values the customer gave (the name as addressed, the case number)
+are never converted.
 """
 
 from __future__ import annotations
