@@ -83,7 +83,8 @@ def skeleton(policy: triage.Policy) -> Callable[[triage.Complaint], Decision]:
         found = frozenset(matcher(fold(c.text).encode()) or ())  # what rules would read
         category = "service" if found else "other"
         return new_decision(c.id, "complaint", "general", category, None, "general",
-                            (), owner, (owner,), nothing, policy.version, (), None, ())
+                            (), owner, (owner,), nothing, policy.version, (), None, (),
+                            None, None)
 
     return decide
 
