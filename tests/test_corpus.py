@@ -68,12 +68,12 @@ def test_accuracy_per_field_meets_its_floor(default_policy: triage.Policy, field
 HOLDOUTS = {
     "holdout.jsonl": {"handling": 0.97, "category": 0.72, "severity": 0.88,
                       "request_type": 0.80},
-    "holdout2.jsonl": {"handling": 0.97, "category": 0.66, "severity": 0.79,
+    "holdout2.jsonl": {"handling": 0.97, "category": 0.70, "severity": 0.80,
                        "request_type": 0.78},
 }
 #: Complaints (complaint, repair, challenge) of holdout2 left at category ``other``: at
 #: most this share (a little above the share measured untouched).
-HOLDOUT2_OTHER_CEILING = 0.12
+HOLDOUT2_OTHER_CEILING = 0.11
 
 
 def _held_out(name: str) -> list[dict[str, object]]:
@@ -98,19 +98,24 @@ def test_held_out_accuracy_does_not_regress(default_policy: triage.Policy, name:
         "worse; rethink it rather than fitting the held-out records")
 
 
-#: The second tuning set (written blind, tuned on): floors a little below its figures in
+#: The tuning sets written blind (tuned on): floors a little below their figures in
 #: tests/corpus/README.md, so that a rule change that loses what it gained is noticed.
-TUNING2_FLOORS = {"handling": 0.97, "category": 0.76, "severity": 0.84, "request_type": 0.85}
+TUNING_FLOORS = {
+    "tuning2.jsonl": {"handling": 0.97, "category": 0.78, "severity": 0.84, "request_type": 0.85},
+    "tuning3.jsonl": {"handling": 0.97, "category": 0.78, "severity": 0.84, "request_type": 0.86},
+}
 
 
-@pytest.mark.parametrize("field", list(TUNING2_FLOORS))
-def test_second_tuning_set_does_not_regress(default_policy: triage.Policy, field: str) -> None:
-    """tuning2.jsonl (400 records, tuned on) keeps the accuracy the rules reached on it."""
-    records = _held_out("tuning2.jsonl")
+@pytest.mark.parametrize(("name", "field"), [(n, f) for n, floors in TUNING_FLOORS.items()
+                                              for f in floors])
+def test_blind_tuning_sets_do_not_regress(default_policy: triage.Policy, name: str,
+                                          field: str) -> None:
+    """tuning2.jsonl (400) and tuning3.jsonl (600), tuned on, keep the accuracy reached."""
+    records = _held_out(name)
     assert len(records) >= 400
     hits = sum(getattr(default_policy.triage(r["complaint"]), field) == r["expected"][field]
                for r in records)
-    assert hits / len(records) >= TUNING2_FLOORS[field]
+    assert hits / len(records) >= TUNING_FLOORS[name][field]
 
 
 def test_held_out_complaints_rarely_fall_to_other(default_policy: triage.Policy) -> None:
