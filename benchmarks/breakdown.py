@@ -10,7 +10,6 @@ measures the default policy without ``deadlines.yaml`` and ``scripts.yaml``
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 import time
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from run import default_policy_without
 from synthetic import generate
 
 import triage
@@ -41,11 +41,7 @@ def main() -> None:
         if len(sys.argv) > 1:
             path = Path(sys.argv[1])
         else:
-            bundled = triage.bundled_policy_path()
-            path = Path(tmp) / "rules"
-            shutil.copytree(bundled, path)
-            (path / "deadlines.yaml").unlink()
-            (path / "scripts.yaml").unlink()
+            path = default_policy_without(Path(tmp), "deadlines.yaml", "scripts.yaml")
         policy = triage.load_policy(path)
     complaints = [triage.Complaint.model_validate(r) for r in generate(5_000, seed=0)]
     index, zone, program = policy._index, policy.timezone, policy._program

@@ -18,21 +18,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from run import default_policy_without
 from synthetic import generate
 
 import triage
 
 RECORDS = 1_000
 PASSES = 2
-
-
-def _classify_copy(directory: Path) -> Path:
-    bundled = triage.bundled_policy_path()
-    rules = directory / "rules"
-    shutil.copytree(bundled, rules)
-    for name in ("scripts.yaml", "deadlines.yaml"):
-        (rules / name).unlink()
-    return rules
 
 
 def child(policy_dir: str, passes: int) -> None:
@@ -64,7 +56,8 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     with tempfile.TemporaryDirectory(prefix="triage-instr-") as tmp:
-        policy_dir = sys.argv[1] if len(sys.argv) > 1 else str(_classify_copy(Path(tmp)))
+        policy_dir = sys.argv[1] if len(sys.argv) > 1 else str(
+            default_policy_without(Path(tmp), "scripts.yaml", "deadlines.yaml"))
         per_complaint = (_count(policy_dir, PASSES) - _count(policy_dir, 0)) / (
             PASSES * RECORDS)
     name = sys.argv[1] if len(sys.argv) > 1 else "default-classify"

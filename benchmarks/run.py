@@ -302,8 +302,9 @@ def rate_fold_and_scan(path: Path | None, count: int, repeats: int) -> float | N
     return statistics.median(_timed(fold_and_scan) for _ in range(repeats))
 
 
-def _without(directory: Path, *files: str) -> Path:
-    """A copy of the default policy (with its scripts folder) without some of its files."""
+def default_policy_without(directory: Path, *files: str) -> Path:
+    """A copy of the default policy (with its scripts folder) without some of its files;
+    the other benchmarks build ``default-classify`` with it too."""
     bundled = triage.bundled_policy_path()
     rules = directory / "rules"
     shutil.copytree(bundled, rules)
@@ -340,9 +341,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="triage-bench-") as tmp:
         policies: list[tuple[str, Path | None]] = [
             ("default", None),
-            ("default-no-replies", _without(Path(tmp) / "no-replies", "scripts.yaml")),
-            ("default-classify", _without(Path(tmp) / "classify", "scripts.yaml",
-                                          "deadlines.yaml")),
+            ("default-no-replies",
+             default_policy_without(Path(tmp) / "no-replies", "scripts.yaml")),
+            ("default-classify",
+             default_policy_without(Path(tmp) / "classify", "scripts.yaml", "deadlines.yaml")),
         ]
         for size in SCALED_SIZES:
             policies.append((f"scaled-{size}",

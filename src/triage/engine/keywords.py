@@ -59,8 +59,8 @@ class KeywordIndex:
     pass as the words, they tell which regexes can match at all.
     """
 
-    __slots__ = ("_atom_ids", "_cue_ids", "_cues", "_excepted", "_excepted_ids", "_extra", "_n",
-                 "_needs", "_reach", "_regexes", "_set", "_strings", "_window", "_words")
+    __slots__ = ("_atom_ids", "_cue_ids", "_cues", "_excepted", "_extra", "_n", "_needs",
+                 "_reach", "_regexes", "_set", "_strings", "_window", "_words")
 
     def __init__(self, words: Sequence[str], cues: Sequence[str], window: int,
                  regexes: RegexSet | None = None,
@@ -81,7 +81,6 @@ class KeywordIndex:
         #: Word id -> (phrase ids, phrases) in which an occurrence of the word does not count.
         self._excepted = {ids[w]: (frozenset(ids[p] for p in ps), tuple(ps))
                           for w, ps in (exceptions or {}).items() if w in ids and ps}
-        self._excepted_ids = frozenset(self._excepted)
         self._strings = tuple(strings)
         self._cues = tuple(sorted({c for c in cues if c}))
         self._cue_ids = frozenset(ids[c] for c in self._cues)
@@ -121,8 +120,9 @@ class KeywordIndex:
         every = set(matched)
         if self._extra:
             every -= self._extra
-        if not self._excepted_ids.isdisjoint(every):
-            for kid in self._excepted_ids.intersection(every):
+        excepted = self._excepted.keys()
+        if not excepted.isdisjoint(every):  # most texts hold no excepted word: no set built
+            for kid in excepted & every:
                 if not self._positions(folded, kid, matched):
                     every.discard(kid)  # every occurrence inside an exception phrase
         if not every or self._cue_ids.isdisjoint(matched):

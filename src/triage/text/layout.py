@@ -185,7 +185,6 @@ class Layout:
         return tuple(ends), tuple(kinds)
 
 
-
 _RUNS = {breaks: re.compile("[" + "".join(re.escape(ch) for ch in sorted(breaks)) + "]+")
          for breaks in (CLAUSE_BREAKS, SENTENCE_BREAKS)}
 
