@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import triage
+from triage.authoring.explain import format_scores
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -143,3 +144,31 @@ def test_reading_example_loads_and_decides_as_described(tmp_path: Path) -> None:
     assert decided("请问保修多久？").request_type == "inquiry"
     assert decided("你们说三天修好").flags == ("promise",)
     assert decided("排队等了四个多小时").flags == ("waited",)
+
+
+def test_scoring_example_decides_as_described(tmp_path: Path) -> None:
+    """The request_type stage of "Scoring: evidence that adds up", in the minimal policy
+    instead of its own, decides the three complaints the page walks through."""
+    text = (DOCS / "policy-language.md").read_text(encoding="utf-8")
+    section = text[text.index("## Scoring: evidence that adds up"):]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert example is not None
+    minimal = (Path(__file__).parent / "fixtures" / "minimal" / "policy.yaml").read_text(
+        encoding="utf-8")
+    start = minimal.index("  request_type:\n")
+    minimal = minimal[:start] + minimal[minimal.index("  flags:\n"):]
+    minimal = minimal.replace("taxonomy:\n", "taxonomy:\n  request_type: {complaint: 投诉, "
+                              "repair: 报修, inquiry: 咨询}\n")
+    (tmp_path / "policy.yaml").write_text(minimal, encoding="utf-8")
+    (tmp_path / "scoring.yaml").write_text(example.group(1), encoding="utf-8")
+    policy = triage.load_policy(tmp_path)
+    decide = {t: policy.triage({"id": "d", "channel": "phone", "text": t})
+              for t in ("师傅态度太差，漏水修过又坏了", "空调坏了", "不修好就曝光")}
+    assert [d.request_type for d in decide.values()] == ["repair", "complaint", "complaint"]
+    assert decide["空调坏了"].scores["request_type"].outcome == "min_score"
+    assert decide["不修好就曝光"].rules_fired("request_type") == ["rt.threat"]
+    table = section[section.index("```text\n") + 8:]
+    table = table[:table.index("```")]
+    shown = format_scores(decide["师傅态度太差，漏水修过又坏了"].scores["request_type"],
+                          policy.label)
+    assert "\n".join(shown) + "\n" == table

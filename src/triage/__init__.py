@@ -23,7 +23,10 @@ from .decision import (
     Reply,
     RoleRef,
     RuleHit,
+    RuleShare,
     SpanEvidence,
+    StageScores,
+    ValueScore,
     decision_json_schema,
 )
 from .errors import (
@@ -78,8 +81,11 @@ __all__ = [
     "RequestType",
     "RoleRef",
     "RuleHit",
+    "RuleShare",
     "SpanEvidence",
+    "StageScores",
     "TriageError",
+    "ValueScore",
     "bundled_policy_path",
     "decision_json_schema",
     "load_policy",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from types import MappingProxyType
@@ -306,6 +306,53 @@ class RoleRef:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleShare:
+    """What one rule that held added to a value's total in a scored stage."""
+
+    rule_id: str
+    weight: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule_id": self.rule_id, "weight": self.weight}
+
+
+@dataclass(frozen=True, slots=True)
+class ValueScore:
+    """A value's total in a scored stage and the rules that added to it (priority order)."""
+
+    value: str
+    total: float
+    rules: tuple[RuleShare, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "total": self.total,
+                "rules": [r.to_dict() for r in self.rules]}
+
+
+@dataclass(frozen=True, slots=True)
+class StageScores:
+    """How a scored stage decided: the totals, highest first, and what settled it.
+
+    ``outcome`` is ``score`` (one value had the highest total), ``tie`` (two or more had
+    it: the stage's tie rule decided), ``min_score`` (no total reached the threshold: the
+    default applied) or ``none`` (no scored rule held).
+    """
+
+    stage: str
+    values: tuple[ValueScore, ...]
+    outcome: Literal["score", "tie", "min_score", "none"]
+    winner: str
+    min_score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "outcome": self.outcome, "winner": self.winner,
+                "min_score": self.min_score, "values": [v.to_dict() for v in self.values]}
+
+
+_NO_SCORES: Mapping[str, StageScores] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What the policy decided about one complaint, with the explanation.
 
@@ -333,6 +380,14 @@ class Decision:
     #: decides differently).
     received_at: datetime | None = None
     received_at_source: Literal["record", "now", "clock"] | None = None
+    #: For each stage with ``hit: score`` that scored (no decisive rule or given value
+    #: decided it): the totals per value and each rule's share. Empty otherwise.
+    scores: Mapping[str, StageScores] = field(default_factory=lambda: _NO_SCORES)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        values = [getattr(self, name) for name in self.__dataclass_fields__]
+        values[-1] = dict(self.scores)  # a mapping proxy does not pickle
+        return (_unpickle_decision, tuple(values))
 
     @property
     def received_at_assumed(self) -> bool:
@@ -368,6 +423,8 @@ class Decision:
             "received_at_assumed": self.received_at_assumed,
             "policy_version": self.policy_version,
             "explanation": [h.to_dict() for h in self.explanation],
+            **({"scores": {k: v.to_dict() for k, v in self.scores.items()}}
+               if self.scores else {}),
         }
 
     def to_json(self, *, indent: int | None = None) -> str:
@@ -377,8 +434,12 @@ class Decision:
         )
 
 
-#: ``Decision`` from its 16 field values, positionally (for the engine's hot path).
+#: ``Decision`` from its 17 field values, positionally (for the engine's hot path).
 new_decision = positional_builder(Decision)
+
+
+def _unpickle_decision(*values: Any) -> Decision:
+    return new_decision(*values[:-1], MappingProxyType(values[-1]) if values[-1] else _NO_SCORES)
 
 
 def _evidence_dict(e: Evidence) -> dict[str, Any]:
@@ -457,8 +518,30 @@ def decision_json_schema() -> str:
                                     "description": "the record had no received_at"},
             "policy_version": {"type": "string"},
             "explanation": {"type": "array", "items": {"$ref": "#/$defs/rule_hit"}},
+            "scores": {
+                "type": "object", "additionalProperties": {"$ref": "#/$defs/stage_scores"},
+                "description": "present only when a stage with hit: score scored: per "
+                               "stage, the totals per value and each rule's share"},
         },
         "$defs": {
+            "stage_scores": {
+                "type": "object",
+                "required": ["stage", "outcome", "winner", "min_score", "values"],
+                "properties": {
+                    "stage": {"type": "string"},
+                    "outcome": {"enum": ["score", "tie", "min_score", "none"]},
+                    "winner": {"type": "string"},
+                    "min_score": {"type": "number"},
+                    "values": {"type": "array", "items": {
+                        "type": "object", "required": ["value", "total", "rules"],
+                        "properties": {
+                            "value": {"type": "string"}, "total": {"type": "number"},
+                            "rules": {"type": "array", "items": {
+                                "type": "object", "required": ["rule_id", "weight"],
+                                "properties": {"rule_id": {"type": "string"},
+                                               "weight": {"type": "number"}}}}}}},
+                },
+            },
             "role": {
                 "type": "object",
                 "required": ["role", "name"],

@@ -24,7 +24,7 @@ from .engine.conditions import field_reader
 from .engine.context import Context
 from .engine.durable import durable_program
 from .engine.keywords import KeywordIndex, policy_literals
-from .engine.stages import CompiledStage, compile_stages, explain_fired
+from .engine.stages import CompiledStage, compile_stages, explain_fired, stage_scores
 from .errors import (
     CalendarError,
     ComplaintError,
@@ -270,7 +270,8 @@ class Policy:
             self._owners[owner], chain,
             Explanation(build=partial(explain_fired, self._stages, trace, ctx)),
             self._model.version, deadlines, reply, warnings,
-            ctx.received_at() if ctx.received_source else None, ctx.received_source)
+            ctx.received_at() if ctx.received_source else None, ctx.received_source,
+            stage_scores(self._stages, trace.held) if trace.held else trace.held)
 
     def render_script(self, script_id: str, complaint: Record, decision: Decision | None = None,
                       *, now: datetime | None = None) -> Reply:

@@ -176,6 +176,72 @@ def test_random_policies_get_the_same_decisions(flag_rules: list[dict[str, Any]]
             compiled.triage(item, now=NOW)), item
 
 
+weights = st.one_of(st.none(), st.integers(-2, 3), st.sampled_from([0.5, 1.25, 0.001]))
+
+
+@settings(max_examples=scale(100, 600), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(conditions, weights, st.booleans()), min_size=1, max_size=5),
+       st.sampled_from([None, 0.5, 1, 2.5]), st.sampled_from([None, "default", "priority"]),
+       st.lists(records, min_size=1, max_size=12))
+def test_scored_stages_with_random_weights_get_the_same_decisions(
+        category_rules: list[tuple[dict[str, Any], int | float | None, bool]],
+        min_score: float | None, tie: str | None, items: list[dict[str, Any]]) -> None:
+    """A scored category stage with random conditions, weights, decisive rules, threshold
+    and tie rule: the two engines agree on every decision, score tables included."""
+    rules = []
+    for i, (cond, weight, decisive) in enumerate(category_rules):
+        rule: dict[str, Any] = {"id": f"c.{i}", "when": cond,
+                                "set": {"category": ["service", "product_quality"][i % 2]}}
+        if decisive:
+            rule.update(decisive=True, priority=10 + i)
+        elif weight is not None:
+            rule["weight"] = weight
+        rules.append(rule)
+    settings_text = "    hit: score\n" + (f"    min_score: {min_score}\n" if min_score else "") + (
+        f"    tie: {tie}\n" if tie else "")
+    text = MINIMAL.replace("""  category:
+    default: other
+""", "  category:\n" + settings_text + "    default: other\n").replace(
+        """      - id: cat.leak
+        priority: 20
+        when: {text: [$leak]}
+        set: {category: product_quality}
+      - id: cat.attitude
+        priority: 10
+        when: {text: [$attitude]}
+        set: {category: service}
+""", rule_lines(rules))
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "policy.yaml").write_text(text, encoding="utf-8")
+        try:
+            compiled = triage.load_policy(folder)
+        except triage.PolicyError:
+            return  # e.g. two decisive rules tied: not what this test is about
+        durable = triage.load_policy(folder, engine="durable")
+    assert compiled._model.stages["category"].scored
+    for item in items:
+        assert summary(durable.triage(item, now=NOW)) == summary(
+            compiled.triage(item, now=NOW)), item
+
+
+def test_the_scored_fixture_gets_the_same_decisions() -> None:
+    """The scored fixture (decisive rules, negative weights, ties both ways) on its own
+    words: the same decisions and score tables on both engines."""
+    path = FIXTURES / "scored"
+    compiled, durable = triage.load_policy(path), triage.load_policy(path, engine="durable")
+    words = ["漏水", "坏了", "太差", "修", "请问", "吗", "客服", "谢谢", "曝光", "修过", "冒烟",
+             "，"]
+    texts = ["".join(c) for n in (1, 2, 3) for c in itertools.permutations(words, n)][:3000]
+    scored = 0
+    for i, text in enumerate(texts):
+        item = {"id": str(i), "channel": "phone", "text": text, "prior_rejections": i % 3}
+        a, b = compiled.triage(item, now=NOW), durable.triage(item, now=NOW)
+        assert summary(a) == summary(b), text
+        scored += bool(a.scores)
+    assert scored > 1000
+
+
 # -- the engine's own limits and behaviour -----------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import triage
 from triage.engine.context import Context
 from triage.engine.keywords import KeywordIndex, policy_literals
 from triage.language.conditions import RegexTest, walk
-from triage.language.schema import STAGES
+from triage.language.schema import STAGE_OUTPUTS, STAGES
+from triage.language.validate import StageDef
 from triage.text.folding import fold
 from triage.text.regex import RegexSet, compile_pattern, required_clauses
 
@@ -212,6 +214,7 @@ def _interpret(policy: triage.Policy, record: triage.Complaint) -> tuple[object,
                   policy.timezone, None)
     ranks = list(policy.taxonomy["severity"])
     fired: list[object] = []
+    held: dict[str, list[int]] = {}
     for name in STAGES:
         stage = policy._stages.get(name)
         if stage is None:  # an optional stage the policy leaves out
@@ -223,7 +226,13 @@ def _interpret(policy: triage.Policy, record: triage.Complaint) -> tuple[object,
             continue
         hits = [i for i, rule in enumerate(stage.rules) if rule.test(ctx)]
         outputs = [stage.rules[i].info.outputs for i in hits] or [stage.default_hit.outputs]
-        if stage.hit_policy == "first":
+        model = policy._model.stages[name]
+        if model.scored:
+            chosen = _score(model, hits, held)
+            fired.append(chosen)
+            ctx.outputs.update(stage.rules[chosen].info.outputs if chosen >= 0
+                               else stage.default_hit.outputs)
+        elif stage.hit_policy == "first":
             fired.append(hits[0] if hits else -1)
             ctx.outputs.update(outputs[0])
         elif stage.hit_policy == "merge":
@@ -234,7 +243,32 @@ def _interpret(policy: triage.Policy, record: triage.Complaint) -> tuple[object,
         else:
             fired.append(hits)
             ctx.outputs["severity"] = max((o["severity"] for o in outputs), key=ranks.index)
-    return tuple(fired), dict(ctx.outputs), ctx.flags
+    return (*fired, held), dict(ctx.outputs), ctx.flags
+
+
+def _score(stage: StageDef, hits: list[int], held: dict[str, list[int]]) -> int:
+    """A scored stage decided from its definition: the first decisive rule, else the
+    value with the highest total (above zero and min_score), ties by the stage's rule."""
+    rules = stage.rules
+    decisive = [i for i in hits if rules[i].decisive]
+    if decisive:
+        return decisive[0]
+    scored = held[stage.name] = [i for i in hits if not rules[i].decisive]
+    key = STAGE_OUTPUTS[stage.name][0]
+    totals: Counter[str] = Counter()
+    for i in scored:
+        totals[rules[i].outputs[key]] += rules[i].weight
+    if not totals:
+        return -1
+    top = max(totals.values())
+    if top <= 0 or top < stage.score.min_score:
+        return -1
+    tied = [v for v, total in totals.items() if total == top]
+    if len(tied) > 1 and stage.score.tie == "default":
+        return -1
+    value = min(tied, key=lambda v: min(i for i in scored if rules[i].outputs[key] == v))
+    return max((i for i in scored if rules[i].outputs[key] == value),
+               key=lambda i: (rules[i].weight, -i))
 
 
 def complaints(policy: triage.Policy) -> st.SearchStrategy[triage.Complaint]:
@@ -267,7 +301,7 @@ def complaints(policy: triage.Policy) -> st.SearchStrategy[triage.Complaint]:
 
 POLICIES = {name: triage.load_policy(path) for name, path in (
     ("minimal", FIXTURES / "minimal"), ("every_condition", FIXTURES / "every_condition"),
-    ("reading", FIXTURES / "reading"),
+    ("reading", FIXTURES / "reading"), ("scored", FIXTURES / "scored"),
     ("default", None))}
 
 

@@ -11,7 +11,12 @@ entry concerned:
 - ``slow-regex``: a regex with a large bounded repeat (``{0,200}``) or nested quantifiers,
   which RE2 runs in linear time but with a large automaton on long text;
 - ``stage-gap`` (with a sample corpus): a stage whose default decides a large share of
-  the sample, where rules are probably missing.
+  the sample, where rules are probably missing;
+- ``score-no-effect``: a rule of a ``hit: score`` stage that can never change the
+  outcome (weight 0, a decisive rule holds whenever it does, or all the rules for its
+  value together stay below ``min_score``);
+- ``score-tie``: a policy case on which two values of a scored stage tie, so the tie rule,
+  not the evidence, decides it.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Problem, TriageError
 from ..language.conditions import RegexTest as _Regex
 from ..language.conditions import SpanTest, TextTest, walk, words_tested
 from ..language.implication import implies
+from ..language.schema import STAGE_OUTPUTS
+from ..language.scoring import weight_text
 from ..language.validate import RuleDef
 from ..policy import Policy
+from .cases import policy_cases
 
 #: A bounded repeat at least this large is reported.
 LARGE_REPEAT = 100
@@ -54,7 +62,7 @@ def analyse(policy: Policy, sample: Iterable[Mapping[str, Any]] = ()) -> list[Pr
                                              f"{rule.id}: regex /{cond.pattern}/ {reason}",
                                              "narrow the repeat, or use keywords",
                                              severity="warning"))
-            if stage.hit != "first":
+            if stage.hit != "first" or (stage.scored and not rule.decisive):
                 continue
             shadow = next((earlier for earlier in before if implies(rule.condition,
                                                                      earlier.condition)), None)
@@ -92,6 +100,68 @@ def analyse(policy: Policy, sample: Iterable[Mapping[str, Any]] = ()) -> list[Pr
                                  "add a rule, or mark it 'use: agent' if agents pick it",
                                  severity="warning"))
     found += _gaps(policy, sample)
+    found += _no_effect(policy)
+    found += _case_ties(policy)
+    return found
+
+
+def _no_effect(policy: Policy) -> list[Problem]:
+    """Scored rules that can never change what their stage decides."""
+    found = []
+    for stage in policy._model.stages.values():
+        if not stage.scored:
+            continue
+        key = STAGE_OUTPUTS[stage.name][0]
+        decisive = [r for r in stage.rules if r.decisive]
+        reach: dict[str, int] = {}
+        for rule in stage.rules:
+            if not rule.decisive:
+                value = rule.outputs[key]
+                reach[value] = reach.get(value, 0) + max(rule.weight, 0)
+        for rule in stage.rules:
+            if rule.decisive:
+                continue
+            why = None
+            if rule.weight == 0:
+                why = "its weight is 0"
+            elif (over := next((d for d in decisive if implies(rule.condition, d.condition)),
+                               None)) is not None:
+                why = (f"decisive rule {over.id} ({over.file}:{over.line}) holds whenever "
+                       "it does")
+            elif reach[rule.outputs[key]] < max(stage.score.min_score, 1):
+                why = (f"all the rules for {rule.outputs[key]} together add "
+                       f"{weight_text(reach[rule.outputs[key]])}, below min_score "
+                       f"{weight_text(stage.score.min_score)}")
+            if why:
+                found.append(Problem(
+                    rule.file, rule.line, 1, "score-no-effect",
+                    f"{rule.id} can never change the {stage.name} stage's outcome: {why}",
+                    "give it a weight that can count, or remove it", severity="warning"))
+    return found
+
+
+def _case_ties(policy: Policy) -> list[Problem]:
+    """Policy cases on which a scored stage is decided by its tie rule."""
+    if not any(s.scored for s in policy._model.stages.values()):
+        return []
+    found = []
+    for case in policy_cases(policy.path):
+        if isinstance(case, Problem):
+            continue
+        try:
+            decision = policy.triage(case.complaint)
+        except TriageError:
+            continue  # a broken case is reported by ``triage test``
+        for table in decision.scores.values():
+            if table.outcome == "tie":
+                tied = [v.value for v in table.values if v.total == table.values[0].total]
+                found.append(Problem(
+                    case.file, case.line, 1, "score-tie",
+                    f"case '{case.name}': {' and '.join(tied)} tie at "
+                    f"{table.values[0].total:g} in the {table.stage} stage, so the tie rule "
+                    f"decides ({table.winner})",
+                    "adjust a weight, or add a rule that tells them apart",
+                    severity="warning"))
     return found
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ..decision import Decision, KeywordEvidence, RegexEvidence
+from collections.abc import Callable
+
+from ..decision import Decision, KeywordEvidence, RegexEvidence, StageScores
+from ..language.schema import STAGE_OUTPUTS
 from ..policy import Policy
 
 _BOLD_RED = "\x1b[1;31m"
@@ -60,6 +63,8 @@ def format_explanation(decision: Decision, text: str, policy: Policy, *,
     if decision.reply is not None:
         lines += ["", f"Reply ({decision.reply.script_id}, {decision.reply.locale}):",
                   *(f"  {line}" for line in decision.reply.text.splitlines())]
+    for table in decision.scores.values():
+        lines += ["", *format_scores(table, label)]
     lines += [
         "",
         f"Rules (policy {policy.name}, version {decision.policy_version}):",
@@ -76,6 +81,28 @@ def format_explanation(decision: Decision, text: str, policy: Policy, *,
         for e in hit.evidence:
             lines.append(f"      evidence: {_evidence(e, text, colour)}")
     return "\n".join(lines)
+
+
+_OUTCOMES = {
+    "score": "the highest total wins",
+    "tie": "a tie: the stage's tie rule decided",
+    "min_score": "no total reached min_score: the default applies",
+    "none": "no scored rule held: the default applies",
+}
+
+
+def format_scores(table: StageScores, label: Callable[[str, str], str]) -> list[str]:
+    """A scored stage as a small table: value, total, the rules that added to it."""
+    key = STAGE_OUTPUTS[table.stage][0]
+    lines = [f"Scores [{table.stage}] → {table.winner}  ({_OUTCOMES[table.outcome]}; "
+             f"min_score {table.min_score:g})"]
+    width = max([len(v.value) for v in table.values] + [5])
+    for row in table.values:
+        mark = "*" if row.value == table.winner and table.outcome in ("score", "tie") else " "
+        rules = ", ".join(f"{r.rule_id} {r.weight:+g}" for r in row.rules)
+        lines.append(f"  {mark} {row.value:<{width}}  {row.total:>7g}  {label(key, row.value)}"
+                     f"  ← {rules}")
+    return lines
 
 
 def _show(value: object) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..language.conditions import (
@@ -41,6 +42,10 @@ from ..language.schema import STAGE_OUTPUTS
 from ..language.validate import StageDef
 from .conditions import compile_condition
 from .context import Context
+from .tally import compile_tally
+
+#: ``Fired.held`` of a complaint on which no stage scored.
+NO_HELD: Mapping[str, list[int]] = MappingProxyType({})
 
 #: Deeper sub-conditions are called as closures, to stay far from the parser's nesting limit.
 MAX_INLINE_DEPTH = 30
@@ -179,6 +184,9 @@ class Fired(NamedTuple):
     owner: int
     deadlines: list[int]
     script: int | list[int]
+    #: For each ``hit: score`` stage that scored: the indexes of its scored rules that
+    #: held (``tally.py`` adds them up). Empty when no stage scored.
+    held: Mapping[str, list[int]]
 
 
 Program = Callable[[Context, bool], Fired]
@@ -194,8 +202,9 @@ def compile_program(stages: Sequence[StageDef | None], ranks: Mapping[str, int],
     """
     emitter = _Emitter(word_ids, regex_ids)
     const = emitter.const
+    scored = any(stage is not None and stage.scored for stage in stages)
     lines = ["def decide(ctx, given, K=K):\n", _PROLOGUE, "", f"    F = {const(frozenset())}\n",
-             "    ctx.flags = F\n"]
+             "    ctx.flags = F\n", "    H = {}\n" if scored else f"    H = {const(NO_HELD)}\n"]
     results = []
     refresh: list[tuple[int, str]] = []  # (line index, stage) to fill once outputs are known
 
@@ -211,13 +220,7 @@ def compile_program(stages: Sequence[StageDef | None], ranks: Mapping[str, int],
             continue
         rules = stage.rules
         if stage.hit == "first":
-            outputs = const((*[dict(r.outputs) for r in rules], dict(stage.default)))
-            lines.append("    if given:\n        " + var + " = -2\n" if stage.name ==
-                         "request_type" else "    if False:\n        pass\n")
-            for i, rule in enumerate(rules):
-                lines.append(f"    elif {emitter.expr(rule.condition)}:\n        {var} = {i}\n")
-            lines.append(f"    else:\n        {var} = -1\n")
-            lines.append(f"    if {var} != -2:\n        O.update({outputs}[{var}])\n")
+            lines += _single_value_stage(emitter, stage, var)
             lines.append(_refresh(stage.name))
             continue
         lines.append(f"    {var} = []\n")
@@ -237,7 +240,7 @@ def compile_program(stages: Sequence[StageDef | None], ranks: Mapping[str, int],
                          f"key={const(dict(ranks))}.__getitem__) if {var} else "
                          f"{const(stage.default[name])}\n")
             lines.append(_refresh(stage.name))
-    lines.append(f"    return FIRED(({', '.join(results)},))\n")
+    lines.append(f"    return FIRED(({', '.join(results)}, H))\n")
     for at, stage_name in refresh:
         lines[at] = "".join(
             f"    {emitter.outputs[name]} = O.get({const(name)})\n"
@@ -252,6 +255,31 @@ def compile_program(stages: Sequence[StageDef | None], ranks: Mapping[str, int],
     program: Program = _build("program", "".join(lines), emitter.constants,
                               {"max": max, "FIRED": partial(tuple.__new__, Fired)})
     return program
+
+
+def _single_value_stage(emitter: _Emitter, stage: StageDef, var: str) -> list[str]:
+    """The source deciding a ``first`` stage, or a ``score`` stage: its decisive rules in
+    priority order, then, when none holds, the tally of the scored rules that hold."""
+    const, rules = emitter.const, stage.rules
+    outputs = const((*[dict(r.outputs) for r in rules], dict(stage.default)))
+    lines = ["    if given:\n        " + var + " = -2\n" if stage.name == "request_type"
+             else "    if False:\n        pass\n"]
+    for i, rule in enumerate(rules):
+        if stage.scored and not rule.decisive:
+            continue
+        lines.append(f"    elif {emitter.expr(rule.condition)}:\n        {var} = {i}\n")
+    if stage.scored:  # no decisive rule held: add up the scored rules that hold
+        lines.append("    else:\n        S = []\n")
+        for i, rule in enumerate(rules):
+            if not rule.decisive:
+                lines.append(f"        if {emitter.expr(rule.condition)}:\n"
+                             f"            S.append({i})\n")
+        lines.append(f"        {var} = {const(compile_tally(stage))}(S)\n"
+                     f"        H[{const(stage.name)}] = S\n")
+    else:
+        lines.append(f"    else:\n        {var} = -1\n")
+    lines.append(f"    if {var} != -2:\n        O.update({outputs}[{var}])\n")
+    return lines
 
 
 def _build(name: str, source: str, constants: list[Any],

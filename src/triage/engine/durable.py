@@ -13,7 +13,8 @@ and what is not:
   (``$and``, ``$or``, ``$iany``/``$iall`` over those arrays, comparisons on typed field
   properties, ``not`` pushed down to the leaves), each stage a set of rulesets, and each
   stage's hit policy (first, collect, max, merge) is applied here to the rules the
-  network fired.
+  network fired. A ``score`` stage is added up by ``tally.py``, the one definition of
+  scoring that both engines call on the rules they found holding.
 
 The C engine is driven directly, without ``durable.engine.Host`` and its timer threads:
 a fact is asserted, its actions drained in the calling thread, and the fact retracted,
@@ -52,9 +53,10 @@ from ..language.conditions import (
 from ..language.schema import STAGE_OUTPUTS
 from ..language.validate import StageDef
 from ..text.regex import compile_pattern
-from .codegen import Fired, Program
+from .codegen import NO_HELD, Fired, Program
 from .conditions import compile_condition, field_reader
 from .context import Context
+from .tally import compile_tally
 
 #: durable-rules' C core (``rules.h``, ``state.h``, ``events.c``, ``rete.c`` of 2.0.28).
 MAX_FACT_PROPERTIES = 252   # MAX_OBJECT_PROPERTIES 255, less the engine's sid and id
@@ -410,6 +412,8 @@ class DurableProgram:
                         for i, shard in enumerate(shards)]
             self._stages.append((stage, rulesets))
         self._ranks = dict(ranks)
+        self._tallies = {stage.name: compile_tally(stage) for stage in stages
+                         if stage is not None and stage.scored}
         self._lock = threading.Lock()
         handles = [r.handle for entry in self._stages if entry for r in entry[1]]
         weakref.finalize(self, _delete, engine, handles)
@@ -445,6 +449,7 @@ class DurableProgram:
         outputs = ctx.outputs
         ctx.flags = frozenset()
         results: list[Any] = []
+        held: dict[str, list[int]] = {}
         with self._lock:
             for entry in self._stages:
                 if entry is None:
@@ -463,13 +468,23 @@ class DurableProgram:
                 fact_json = json.dumps(fact, ensure_ascii=False)
                 fired = sorted(int(name[1:]) for ruleset in rulesets
                                for name in ruleset.fired(fact_json))
-                results.append(self._apply(stage, fired, ctx))
-        return Fired(*results)
+                results.append(self._apply(stage, fired, ctx, held))
+        return Fired._make([*results, held or NO_HELD])
 
-    def _apply(self, stage: StageDef, fired: list[int], ctx: Context) -> Any:
+    def _apply(self, stage: StageDef, fired: list[int], ctx: Context,
+               held: dict[str, list[int]]) -> Any:
         """The stage's hit policy on the rules that fired; sets the outputs like the
         compiled program does."""
         rules = stage.rules
+        if stage.scored:  # the first decisive rule that fired, or the tally of the rest
+            decisive = [i for i in fired if rules[i].decisive]
+            if decisive:
+                chosen = decisive[0]
+            else:
+                held[stage.name] = [i for i in fired if not rules[i].decisive]
+                chosen = self._tallies[stage.name](held[stage.name])
+            ctx.outputs.update(rules[chosen].outputs if chosen >= 0 else stage.default)
+            return chosen
         if stage.hit == "first":
             chosen = fired[0] if fired else -1
             ctx.outputs.update(rules[chosen].outputs if fired else stage.default)

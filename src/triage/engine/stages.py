@@ -10,11 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ..decision import FieldEvidence, RuleHit, RuleInfo
+from ..decision import FieldEvidence, RuleHit, RuleInfo, StageScores
 from ..language.validate import PolicyModel, RuleDef, StageDef
 from .codegen import Fired
 from .conditions import Explain, Test, compile_condition
 from .context import Context
+from .tally import Tally, compile_tally
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +38,24 @@ class CompiledStage:
     hit_policy: str
     rules: tuple[CompiledRule, ...]
     default_hit: RuleHit
+    #: The scoring of a ``hit: score`` stage; None for the others.
+    tally: Tally | None = None
 
     def hit(self, index: int, ctx: Context) -> RuleHit:
         """The hit of rule ``index`` as the program returned it (-1: the default)."""
         return self.rules[index].hit(ctx) if index >= 0 else self.default_hit
+
+    def chosen(self, index: int, held: Mapping[str, list[int]], ctx: Context) -> list[RuleHit]:
+        """The hits of a single-value stage: the rule applied (or the default), then, when
+        the stage scored, the other rules that added to the winning value."""
+        first = self.hit(index, ctx)
+        scored = held.get(self.name) if self.tally is not None else None
+        if not scored or index < 0:
+            return [first]
+        value = self.tally.values[index]  # type: ignore[union-attr]
+        values = self.tally.values  # type: ignore[union-attr]
+        return [first, *(self.rules[i].hit(ctx) for i in scored
+                         if i != index and values[i] == value)]
 
     def hits(self, indexes: list[int], ctx: Context) -> list[RuleHit]:
         """The hits of the rules a collecting stage fired (none: the default)."""
@@ -59,7 +74,8 @@ def _compile_stage(stage: StageDef, word_ids: dict[str, int]) -> CompiledStage:
     default_hit = RuleHit(RuleInfo(stage.name, f"{stage.name}.default", stage.default_file,
                                    stage.default_line, "no rule matched", default,
                                    f"default of the {stage.name} stage", default=True))
-    return CompiledStage(stage.name, stage.hit, rules, default_hit)
+    return CompiledStage(stage.name, stage.hit, rules, default_hit,
+                         compile_tally(stage) if stage.scored else None)
 
 
 def _compile_rule(stage: str, rule: RuleDef, word_ids: dict[str, int]) -> CompiledRule:
@@ -81,15 +97,27 @@ def explain_fired(stages: Mapping[str, CompiledStage], fired: Fired,
                   ctx: Context) -> tuple[RuleHit, ...]:
     """The rule hits of a decision, stage by stage, from the rules the program fired."""
     given = ctx.complaint.request_type
-    hits = [stages["request_type"].hit(fired.request_type, ctx) if given is None
-            else given_request_type(given.value)]
+    held = fired.held
+    hits = (stages["request_type"].chosen(fired.request_type, held, ctx) if given is None
+            else [given_request_type(given.value)])
     hits += stages["flags"].hits(fired.flags, ctx)
-    hits.append(stages["category"].hit(fired.category, ctx))
+    hits += stages["category"].chosen(fired.category, held, ctx)
     hits += stages["severity"].hits(fired.severity, ctx)
-    hits.append(stages["handling"].hit(fired.handling, ctx))
-    hits.append(stages["owner"].hit(fired.owner, ctx))
+    hits += stages["handling"].chosen(fired.handling, held, ctx)
+    hits += stages["owner"].chosen(fired.owner, held, ctx)
     if "deadlines" in stages:
         hits += stages["deadlines"].hits(fired.deadlines, ctx)
     if "script" in stages and isinstance(fired.script, int):  # [] when there is none
-        hits.append(stages["script"].hit(fired.script, ctx))
+        hits += stages["script"].chosen(fired.script, held, ctx)
     return tuple(hits)
+
+
+def stage_scores(stages: Mapping[str, CompiledStage],
+                 held: Mapping[str, list[int]]) -> Mapping[str, StageScores]:
+    """The score tables of the stages that scored, for ``Decision.scores``."""
+    tables = {}
+    for name, indexes in held.items():
+        tally = stages[name].tally
+        if tally is not None:
+            tables[name] = tally.table(indexes)
+    return MappingProxyType(tables)

@@ -213,13 +213,25 @@ class RuleSpec(_Spec):
     id: RuleId
     description: str | None = None
     priority: int = 0
+    #: In a ``hit: score`` stage: what the rule adds to the value it sets (default 1), or,
+    #: with ``decisive``, none: the rule decides as under ``first``, before any scoring.
+    weight: float | None = None
+    decisive: bool = False
     when: Any
     set: dict[str, Any]
 
 
 class StageSpec(_Spec):
-    """A stage's rules and the outputs it gives when no rule matches."""
+    """A stage's rules and the outputs it gives when no rule matches.
 
+    ``hit: score`` (single-output stages) adds up the weights of the rules that hold, per
+    value; the highest total at or above ``min_score`` wins, and ``tie`` says who decides
+    a tie: the default, or the tied value whose strongest rule comes first by priority.
+    """
+
+    hit: Literal["first", "score"] | None = None
+    min_score: float | None = None
+    tie: Literal["default", "priority"] | None = None
     default: Any = None
     rules: list[RuleSpec] = Field(default_factory=list)
 

@@ -31,6 +31,7 @@ from .parser import ConditionParser, regex_problem
 from .schema import (
     HIT_POLICY,
     OPTIONAL_STAGES,
+    STAGE_OUTPUTS,
     STAGES,
     CalendarSelect,
     PolicyFile,
@@ -40,6 +41,7 @@ from .schema import (
     WordSpec,
     validate_file,
 )
+from .scoring import DEFAULT_WEIGHT, FIRST, ScoreChecker, ScoreSettings, Weight
 from .timing import TimingChecker
 
 _TAXONOMY_SECTIONS = ("request_type", "handling", "category", "subcategory", "severity",
@@ -59,6 +61,10 @@ class RuleDef:
     file: str
     line: int
     order: int
+    #: In a scored stage: what the rule adds to its value, in thousandths (scoring.py).
+    weight: Weight = DEFAULT_WEIGHT
+    #: In a scored stage: the rule decides as under ``first``, before any scoring.
+    decisive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,12 @@ class StageDef:
     default: dict[str, Any]
     default_file: str
     default_line: int
+    #: ``hit: score`` settings; ``first`` for the stages that are not scored.
+    score: ScoreSettings = FIRST
+
+    @property
+    def scored(self) -> bool:
+        return self.score.hit == "score"
 
 
 @dataclass(frozen=True)
@@ -369,6 +381,8 @@ class _Validator:
         seen_ids: dict[str, tuple[SourceFile, int]] = {}
         values = {k: frozenset(v) for k, v in taxonomy.items()}
         order = 0
+        self.scoring = ScoreChecker(self.problems)
+        self.scoring.stages(self.files)
         for source, model in self.files:
             for stage_name, stage in model.stages.items():
                 path: PathKey = ("stages", stage_name)
@@ -431,9 +445,13 @@ class _Validator:
                 continue
             ordered = sorted(rules[stage_name], key=lambda r: (-r.priority, r.order))
             default, dsource, dline = defaults[stage_name]
+            score = self.scoring.settings.get(stage_name, FIRST)
             out[stage_name] = StageDef(stage_name, HIT_POLICY[stage_name], tuple(ordered),
-                                       default, dsource.name, dline)
-            if HIT_POLICY[stage_name] == "first":
+                                       default, dsource.name, dline, score)
+            if score.hit == "score":  # only decisive rules are ordered by priority
+                self.scoring.order(stage_name, ordered, {s.name: s for s, _ in self.files})
+                self._ties(stage_name, [r for r in ordered if r.decisive])
+            elif HIT_POLICY[stage_name] == "first":
                 self._ties(stage_name, ordered)
         return out
 
@@ -474,8 +492,17 @@ class _Validator:
         condition = parser.parse(rule.when, (*path, "when"))
         self.problems.extend(p for p in parser.problems if not self._cascade(p))
         outputs = self.outputs.outputs(source, stage, rule.set, (*path, "set"), values, roles)
-        if condition is None or outputs is None:
+        scoring = self.scoring.rule(source, stage, rule.weight, rule.decisive, path)
+        if condition is None or outputs is None or scoring is None:
+            return None
+        key = STAGE_OUTPUTS[stage][0]
+        if self.scoring.settings.get(stage, FIRST).hit == "score" and not scoring[1] and (
+                key not in outputs):
+            self.problems.append(source.problem(
+                (*path, "set"), "missing-key",
+                f"a scored rule of the {stage} stage must set {key}: its weight counts for "
+                "that value", f"add {key}: ... to 'set', or make the rule decisive"))
             return None
         line = source.mark(path)[0]
         return RuleDef(rule.id, stage, rule.description, rule.priority, condition, outputs,
-                       source.name, line, order)
+                       source.name, line, order, *scoring)
