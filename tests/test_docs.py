@@ -13,6 +13,7 @@ import pytest
 
 import triage
 from triage.authoring.explain import format_scores
+from triage.cli import main
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -172,3 +173,17 @@ def test_scoring_example_decides_as_described(tmp_path: Path) -> None:
     shown = format_scores(decide["师傅态度太差，漏水修过又坏了"].scores["request_type"],
                           policy.label)
     assert "\n".join(shown) + "\n" == table
+
+
+def test_why_not_example_in_authoring_md_is_what_the_command_prints(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    text = (DOCS / "authoring.md").read_text(encoding="utf-8")
+    section = text.split("## 7. Why not another value", 1)[1]
+    command = re.search(r"```bash\n(triage explain .+)\n```", section)
+    shown = re.search(r"```text\n(.+?)```", section, re.S)
+    assert command and shown
+    assert main(shlex.split(command.group(1))[1:]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    for line in shown.group(1).splitlines():
+        if line.strip() != "..." and "/投诉..." not in line:
+            assert line in printed, line

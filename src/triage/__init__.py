@@ -7,8 +7,10 @@ Load a policy once, then decide complaints with it::
     policy = triage.load_policy()          # the bundled default policy
     decision = policy.triage({"id": "A1", "channel": "phone", "text": "热水器漏水，第二次了"})
     decision.severity, decision.owner.name, decision.rules_fired()
+    triage.why_not(policy, record, "category", "service").format()  # and why not another
 """
 
+from .authoring.why_not import QueryError, RuleAnswer, WhyNot, why_not
 from .complaint import Channel, Complaint, Customer, Demand, Handling, Product, RequestType
 from .deadlines.planner import Deadline
 from .decision import (
@@ -74,20 +76,24 @@ __all__ = [
     "PolicyError",
     "Problem",
     "Product",
+    "QueryError",
     "RecordError",
     "RegexEvidence",
     "RenderError",
     "Reply",
     "RequestType",
     "RoleRef",
+    "RuleAnswer",
     "RuleHit",
     "RuleShare",
     "SpanEvidence",
     "StageScores",
     "TriageError",
     "ValueScore",
+    "WhyNot",
     "bundled_policy_path",
     "decision_json_schema",
     "load_policy",
+    "why_not",
 ]
 __version__ = "0.1.0"

@@ -16,10 +16,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from .authoring.analysis import analyse
+from .authoring.cases import DEFAULT_RECEIVED as CASE_RECEIVED
 from .authoring.cases import run_all
+from .authoring.coverage import coverage
 from .authoring.diff import diff_policies
+from .authoring.evaluation import GROUPS, evaluate
 from .authoring.explain import format_explanation
+from .authoring.fit import L1_GRID, fit_json, fit_stage, format_fit, stages_to_fit
+from .authoring.labelled import Observed, load_labelled, observe
+from .authoring.patch import WeightChange, weight_patch
 from .authoring.rendering import template_problems
+from .authoring.why_not import parse_question, why_not
 from .complaint import Channel, blank_line
 from .decision import Decision
 from .errors import PolicyError, Problem, RecordError, TriageError, format_report
@@ -27,6 +34,7 @@ from .integrations.batch import decide_line, triage_lines
 from .integrations.discovery import ENV_VARIABLE, locate_policy
 from .integrations.output import AtomicOutput, refuse_same_file, skip_decided
 from .language.schema import policy_json_schema
+from .language.scoring import weight_text
 from .policy import Policy, bundled_policy_path, load_policy
 
 EXIT_OK, EXIT_FATAL, EXIT_RECORDS = 0, 1, 2
@@ -86,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--domain", help="product domain, e.g. auto_dealer")
     explain.add_argument("--policy", help=_POLICY_HELP)
     explain.add_argument("--json", action="store_true", help="print the decision as JSON")
+    explain.add_argument("--why-not", metavar="FIELD=VALUE", type=_question,
+                         help="why the complaint did not get this value (category=service): "
+                         "each rule that sets it, the test that failed or what beat it")
     explain.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     explain.set_defaults(run=_explain)
 
@@ -114,7 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     test = sub.add_parser("test", help="run the policy's test cases (cases/*.yaml)")
     test.add_argument("policy", nargs="?", help=_POLICY_HELP)
     test.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
+    test.add_argument("--coverage", action="store_true",
+                      help="report which rules the cases fire, and list those none fires")
+    test.add_argument("--threshold", type=float, metavar="PERCENT",
+                      help="with --coverage: fail when fewer than PERCENT%% of the rules fire")
     test.set_defaults(run=_test)
+
+    _labelled_parsers(sub)
 
     guard = sub.add_parser("guard", help="find forbidden phrases (服务忌语) in a draft reply")
     guard.add_argument("input", nargs="?", default="-", help="text file, or - for stdin")
@@ -122,6 +139,36 @@ def _parser() -> argparse.ArgumentParser:
     guard.add_argument("--format", choices=["text", "json"], default="text")
     guard.set_defaults(run=_guard)
     return parser
+
+
+def _labelled_parsers(sub: Any) -> None:
+    """``fit`` and ``eval``: the commands that read labelled complaints."""
+    fit = sub.add_parser("fit", help="fit the weights of scored stages from labelled "
+                         "complaints, as a change to review")
+    fit.add_argument("labelled", nargs="*", help="labelled complaints: corpus JSON-lines "
+                     "files, case files or policy folders (default: the policy's own cases)")
+    fit.add_argument("--policy", help=_POLICY_HELP)
+    fit.add_argument("--stage", action="append", default=[],
+                     help="a scored stage to fit (repeatable; default: every scored stage)")
+    fit.add_argument("--out", help="write the proposed weights here as a unified diff "
+                     "(default: print it after the report)")
+    fit.add_argument("--folds", type=int, default=5, help="folds of the cross-validation")
+    fit.add_argument("--seed", type=int, default=0, help="seed of the folds (default 0)")
+    fit.add_argument("--l1", type=float, help="strength of the L1 term (default: the best "
+                     f"cross-validated of {', '.join(map(str, L1_GRID))})")
+    fit.add_argument("--format", choices=["text", "json"], default="text")
+    fit.set_defaults(run=_fit)
+
+    evaluate_ = sub.add_parser("eval", help="accuracy on labelled complaints, per field, "
+                               "and how often each rule held and was right")
+    evaluate_.add_argument("labelled", nargs="*", help="labelled complaints: corpus "
+                           "JSON-lines files, case files or policy folders (default: the "
+                           "policy's own cases)")
+    evaluate_.add_argument("--policy", help=_POLICY_HELP)
+    evaluate_.add_argument("--by", choices=GROUPS, help="accuracy per product domain or "
+                           "per channel too")
+    evaluate_.add_argument("--format", choices=["text", "json"], default="text")
+    evaluate_.set_defaults(run=_eval)
 
 
 def _load(given: str | None, side: str = "") -> Policy:
@@ -318,12 +365,23 @@ def _explain(args: argparse.Namespace) -> int:
     except TriageError as exc:
         print(f"triage: invalid complaint: {exc}", file=sys.stderr)
         return EXIT_RECORDS
+    answer = why_not(policy, record, *args.why_not) if args.why_not else None
     if args.json:
-        print(decision.to_json(indent=2))
+        print(answer.to_json() if answer is not None else decision.to_json(indent=2))
         return EXIT_OK
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     print(format_explanation(decision, str(record.get("text", "")), policy, colour=colour))
+    if answer is not None:
+        print()
+        print(answer.format())
     return EXIT_OK
+
+
+def _question(text: str) -> tuple[str, str]:
+    try:
+        return parse_question(text)
+    except TriageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -401,14 +459,16 @@ def _sample_files() -> list[Path]:
 
 
 def _test(args: argparse.Namespace) -> int:
-    """Exit 0 when every case passes, 2 when one fails or the policy does not load."""
+    """Exit 0 when every case passes, 2 when one fails, the policy does not load, or the
+    cases fire fewer rules than ``--threshold``."""
     try:
         policy = _load(args.policy)
     except PolicyError as exc:
         _print_policy_error(exc, "text")
         return EXIT_RECORDS
     passed = failed = 0
-    for result in run_all(policy, policy.path):
+    results = list(run_all(policy, policy.path))
+    for result in results:
         if isinstance(result, Problem):
             print(result.format())
             failed += 1
@@ -424,7 +484,71 @@ def _test(args: argparse.Namespace) -> int:
         print(f"no cases found in {policy.path / 'cases'}", file=sys.stderr)
         return EXIT_RECORDS
     print(f"{passed}/{total} cases passed" + (f", {failed} failed" if failed else ""))
-    return EXIT_RECORDS if failed else EXIT_OK
+    below = False
+    if args.coverage or args.threshold is not None:
+        covered = coverage(policy, results)
+        print(covered.format())
+        if args.threshold is not None and covered.percent < args.threshold:
+            below = True
+            print(f"coverage {covered.percent:.1f}% is below the threshold "
+                  f"{args.threshold:g}%: add cases that fire the rules listed")
+    return EXIT_RECORDS if failed or below else EXIT_OK
+
+
+def _labelled(policy: Policy, given: Sequence[str]) -> tuple[list[Observed], list[Problem]]:
+    """The labelled complaints of ``fit`` and ``eval`` as the policy decides them; the
+    records that cannot be read or decided are reported on stderr, the rest kept."""
+    records, problems = load_labelled(given or [policy.path if policy.path.is_dir()
+                                                else policy.path.parent])
+    observed, failed = observe(policy, records, now=datetime.fromisoformat(CASE_RECEIVED))
+    problems += failed
+    if problems:
+        print(format_report(problems, colour=_colour("auto", sys.stderr)), file=sys.stderr)
+    if not observed:
+        raise TriageError("no labelled complaint to work on: give corpus JSON-lines files "
+                          "or case files")
+    return observed, problems
+
+
+def _fit(args: argparse.Namespace) -> int:
+    """Exit 0; 2 when some labelled records were left out; 1 when nothing can be fitted."""
+    policy = _load(args.policy)
+    stages = stages_to_fit(policy, args.stage)
+    observed, problems = _labelled(policy, args.labelled)
+    fits = [fit_stage(policy, observed, stage, folds=args.folds, seed=args.seed, l1=args.l1)
+            for stage in stages]
+    patch = weight_patch(policy, [WeightChange(w.rule_id, w.file, w.line, _weight(w.after))
+                                  for f in fits for w in f.weights if w.changed])
+    if args.out:
+        Path(args.out).write_text(patch.diff, encoding="utf-8")
+    if args.format == "json":
+        print(fit_json(fits, patch.diff, problems))
+    else:
+        print(format_fit(fits, problems))
+        for rule_id, reason in patch.by_hand:
+            print(f"  by hand: {rule_id}: {reason}")
+        where = policy.path.parent
+        if not patch.diff:
+            print("no weight changes")
+        elif args.out:
+            print(f"proposed weights written to {args.out}; review, then apply with: "
+                  f"patch -p1 -d {where} < {args.out}")
+        else:
+            print(f"proposed weights (apply with patch -p1 -d {where}):\n{patch.diff}", end="")
+    return EXIT_RECORDS if problems else EXIT_OK
+
+
+def _eval(args: argparse.Namespace) -> int:
+    """Exit 0; 2 when some labelled records were left out."""
+    policy = _load(args.policy)
+    observed, problems = _labelled(policy, args.labelled)
+    report = evaluate(policy, observed, args.by)
+    print(report.to_json(problems) if args.format == "json" else report.format())
+    return EXIT_RECORDS if problems else EXIT_OK
+
+
+def _weight(value: float) -> str:
+    return weight_text(round(value * 1000))
 
 
 def _guard(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from .complaint import Complaint, blank_line, parse_complaint
 from .deadlines.planner import CalendarChoice, Deadline, DeadlinePlanner
 from .decision import Decision, Explanation, Reply, RoleRef, new_decision
-from .engine.codegen import Program, compile_program
+from .engine.codegen import Fired, Program, compile_program
 from .engine.conditions import field_reader
 from .engine.context import Context
 from .engine.durable import durable_program
@@ -238,14 +238,30 @@ class Policy:
             raise DecisionError(f"deciding complaint {record.id!r} failed: "
                                 f"{type(exc).__name__}: {exc}") from exc
 
-    def _decide(self, record: Complaint, now: datetime | None) -> Decision:
+    def _holding(self, complaint: Record, *, now: datetime | None = None
+                 ) -> tuple[Decision, dict[str, list[int]], Context]:
+        """The decision, for each stage the indexes of all its rules that hold (not only
+        those the hit policy picked) given the earlier stages' outputs as decided, and the
+        context they were tested in. For the authoring tools (fit, eval, why-not); raises
+        as ``triage`` does."""
+        decision = self.triage(complaint, now=now)
+        ctx, _ = self._run(parse_complaint(complaint), now)  # type: ignore[arg-type]
+        holding = {name: [i for i, rule in enumerate(stage.rules) if rule.test(ctx)]
+                   for name, stage in self._stages.items()}
+        return decision, holding, ctx
+
+    def _run(self, record: Complaint, now: datetime | None) -> tuple[Context, Fired]:
+        """The program run on one complaint: its context, and the rules that fired."""
         folded = fold(record.text)
         index = self._index
         ctx = Context(record, folded, index, index.find(folded), self._tz, now, self._reading)
         given = record.request_type
         if given is not None:
             ctx.outputs["request_type"] = given.value
-        trace = self._program(ctx, given is not None)
+        return ctx, self._program(ctx, given is not None)
+
+    def _decide(self, record: Complaint, now: datetime | None) -> Decision:
+        ctx, trace = self._run(record, now)
         outputs = ctx.outputs
         owner = outputs["owner"]
         escalation = outputs.get("escalation")

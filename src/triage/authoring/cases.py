@@ -36,7 +36,8 @@ from ..policy import Policy
 EXPECTABLE = ("request_type", "handling", "category", "subcategory", "severity", "flags",
               "no_flags", "owner", "escalation", "script", "deadlines", "warnings")
 _OFFSET = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
-_DEFAULT_RECEIVED = "2026-11-23T10:00:00+08:00"
+#: When a case complaint was received, unless it says (deadlines are counted from it).
+DEFAULT_RECEIVED = "2026-11-23T10:00:00+08:00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,7 @@ def load_cases(path: Path, display: str | None = None) -> tuple[list[Case], list
         line = source.mark(where)[0]
         label = str(item.get("name") or f"case {i + 1}")
         record = {"id": f"{path.stem}-{i + 1}", "channel": "phone",
-                  "received_at": _DEFAULT_RECEIVED, **complaint}
+                  "received_at": DEFAULT_RECEIVED, **complaint}
         cases.append(Case(label, record, dict(expect), name, line))
     return cases, problems
 

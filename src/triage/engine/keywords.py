@@ -170,6 +170,18 @@ class KeywordIndex:
         return starts
 
 
+    def negating_cue(self, folded: str, start: int) -> tuple[int, int] | None:
+        """Where the cue that negates the word at ``start`` is (start, end), or None: for
+        ``triage explain --why-not``."""
+        low = max(0, start - self._window - max(map(len, self._cues), default=0))
+        for cue in self._cues:
+            for at in _starts(folded[low:start], cue):
+                end = low + at + len(cue)
+                if end <= start and _negated(folded, start, (end,), self._window):
+                    return low + at, end
+        return None
+
+
 def _match(matcher: Any, data: bytes, text: str, strings: Sequence[str]) -> list[int]:
     """Indexes of the set's patterns in ``text`` (``data`` in UTF-8); ``in`` if RE2 gives up."""
     try:

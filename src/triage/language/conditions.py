@@ -34,7 +34,7 @@ class TextTest:
 
     def render(self) -> str:
         suffix = "" if self.negation else " (negation off)"
-        return f"text {self.mode} [{_labels(self.words)}]{suffix}"
+        return f"text {self.mode} [{word_labels(self.words)}]{suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +53,10 @@ class SpanTest:
     negation: bool = True
 
     def render(self) -> str:
-        parts = [f"text [{_labels(self.words)}]"]
+        parts = [f"text [{word_labels(self.words)}]"]
         if self.near:
             how = ("in the same " + self.same) if self.same else f"within {self.within}"
-            parts.append(f"{'then' if self.ordered else 'near'} [{_labels(self.near)}] {how}")
+            parts.append(f"{'then' if self.ordered else 'near'} [{word_labels(self.near)}] {how}")
         if self.part:
             parts.append(f"in {self.part}")
         if self.sentence:
@@ -64,7 +64,8 @@ class SpanTest:
         return " ".join(parts) + ("" if self.negation else " (negation off)")
 
 
-def _labels(words: tuple[Word, ...]) -> str:
+def word_labels(words: tuple[Word, ...]) -> str:
+    """The words of a test as the policy wrote them: ``$vocabulary`` or the word itself."""
     shown: list[str] = []
     for w in words:
         label = f"${w.vocabulary}" if w.vocabulary else w.text
