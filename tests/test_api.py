@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 import triage
 from triage.complaint import parse_complaint
+from triage.testing import complaints
 
 from .conftest import FIXTURES, write_policy
 
@@ -110,12 +112,40 @@ def test_decision_json_has_the_documented_keys(minimal_policy: triage.Policy) ->
     """The JSON form carries every key the schema requires, and only those."""
     decision = minimal_policy.triage({"id": "1", "channel": "phone", "text": "漏水又冒烟"})
     data = json.loads(decision.to_json())
+    lean = json.loads(decision.to_json(detail="lean"))
     schema = json.loads(triage.decision_json_schema())
-    # ``scores`` is there only when a stage with hit: score scored (tests/language)
-    assert set(data) == set(schema["required"]) == set(schema["properties"]) - {"scores"}
+    # the lean form has exactly the keys always required; the full form adds the evidence
+    # (and ``scores`` only when a stage with hit: score scored: tests/language)
+    assert set(lean) == set(schema["required"])
+    assert set(data) == set(schema["required"]) | set(schema["then"]["required"])
+    assert set(schema["properties"]) == set(data) | {"scores"}
+    assert lean["detail"] == "lean" and data["detail"] == "full"
+    assert {k: v for k, v in data.items() if k in lean and k not in ("detail", "deadlines",
+                                                                      "reply")} == {
+        k: v for k, v in lean.items() if k not in ("detail", "deadlines", "reply")}
     hit = data["explanation"][0]
     assert set(hit) == set(schema["$defs"]["rule_hit"]["required"])
     assert data["schema_version"] == triage.DECISION_SCHEMA_VERSION
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_both_forms_of_every_decision_validate_against_the_schema(
+        default_policy: triage.Policy, data: st.DataObject) -> None:
+    """Lean and full JSON of decisions of the default policy (deadlines and replies
+    included) are valid under docs/decision.schema.json; a lean one with evidence is not."""
+    record = data.draw(complaints(default_policy))
+    decision = default_policy.triage(record)
+    validator = Draft202012Validator(json.loads(triage.decision_json_schema()))
+    full = json.loads(decision.to_json())
+    lean = json.loads(decision.to_json(detail="lean"))
+    validator.validate(full)
+    validator.validate(lean)
+    assert lean["rules"] == full["rules"] == decision.rules_by_stage()
+    assert sum(map(len, lean["rules"].values())) == len(decision.rules_fired())
+    assert not validator.is_valid({**lean, "explanation": full["explanation"]})
+    assert not validator.is_valid({k: v for k, v in full.items() if k != "explanation"}
+                                  | {"detail": "full"})
 
 
 def test_decision_schema_file_in_docs_is_current() -> None:

@@ -28,7 +28,7 @@ from .authoring.patch import WeightChange, weight_patch
 from .authoring.rendering import template_problems
 from .authoring.why_not import parse_question, why_not
 from .complaint import Channel, blank_line
-from .decision import Decision
+from .decision import Decision, Detail
 from .errors import PolicyError, Problem, RecordError, TriageError, format_report
 from .integrations.batch import decide_line, triage_lines
 from .integrations.discovery import ENV_VARIABLE, locate_policy
@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("--policy", help=_POLICY_HELP)
     route.add_argument("--out", help="write decisions here instead of stdout")
     route.add_argument("--strict", action="store_true", help="stop at the first bad record")
+    route.add_argument("--explain", action="store_true",
+                       help="write full decisions: the evidence and condition of every rule "
+                       "that fired, deadline steps, scores (default: lean decisions)")
     route.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     route.add_argument("--now", type=_moment, metavar="TIME",
                        help="ISO time that stands in for received_at when a record has "
@@ -213,19 +216,23 @@ def _route(args: argparse.Namespace) -> int:
         raise
     written = _Written(target if target is not None else sys.stdout,
                        target.kept if target is not None else [])
+    detail: Detail = "full" if args.explain else "lean"
     finished = False
     try:
         first, rest = (skip_decided(source, target.kept) if target is not None and target.kept
                        else (1, iter(source)))
         if args.workers > 1 and not args.strict:
             for is_error, text in triage_lines(rest, policy=policy.path, now=args.now,
-                                               workers=args.workers, first_line=first):
+                                               workers=args.workers, first_line=first,
+                                               detail=detail):
                 written.line(text, is_error)
         else:
             progress = _Progress(total) if show_progress else None
             for result in _route_lines(policy, enumerate(rest, start=first), progress,
                                        args.now):
-                written.line(result.to_json(), isinstance(result, RecordError))
+                written.line(result.to_json() if isinstance(result, RecordError)
+                             else result.to_json(detail=detail),
+                             isinstance(result, RecordError))
                 if isinstance(result, RecordError) and args.strict:
                     print(f"triage: line {result.line}: {result.message}", file=sys.stderr)
                     finished = True

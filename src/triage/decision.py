@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from .deadlines.planner import Deadline
 
 #: Bumped whenever a field of the JSON form of a Decision changes meaning or disappears.
-DECISION_SCHEMA_VERSION = 1
+#: 2: ``detail`` (lean or full) and ``rules`` (the ids that fired per stage); ``triage
+#: route`` writes the lean form unless told ``--explain``.
+DECISION_SCHEMA_VERSION = 2
+#: The two JSON forms of a decision: ``lean`` (the outcome, deadlines, reply text, the
+#: ids of the rules that fired) or ``full`` (also the evidence, conditions, deadline steps
+#: and scores).
+Detail = Literal["lean", "full"]
 
 JsonScalar = str | int | float | bool | None
 
@@ -402,10 +408,24 @@ class Decision:
             if not h.default and (stage is None or h.stage == stage)
         ]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form of the decision (see ``decision_json_schema``)."""
-        return {
+    def rules_by_stage(self) -> dict[str, list[str]]:
+        """The ids of the rules that fired, per stage in the order stages run (an empty
+        list: the stage's default decided)."""
+        out: dict[str, list[str]] = {}
+        for hit in self.explanation:
+            ids = out.setdefault(hit.stage, [])
+            if not hit.default:
+                ids.append(hit.rule_id)
+        return out
+
+    def to_dict(self, detail: Detail = "full") -> dict[str, Any]:
+        """The JSON form of the decision (see ``decision_json_schema``): ``full`` (the
+        default) with the evidence of every rule, or ``lean`` without it."""
+        reply = self.reply
+        lean = detail == "lean"
+        data = {
             "schema_version": DECISION_SCHEMA_VERSION,
+            "detail": "lean" if lean else "full",
             "complaint_id": self.complaint_id,
             "request_type": self.request_type,
             "handling": self.handling,
@@ -415,22 +435,28 @@ class Decision:
             "flags": list(self.flags),
             "owner": self.owner.to_dict(),
             "escalation": [r.to_dict() for r in self.escalation],
-            "deadlines": [d.to_dict() for d in self.deadlines],
-            "reply": None if self.reply is None else self.reply.to_dict(),
+            "deadlines": [d.to_dict(detail) for d in self.deadlines],
+            "reply": None if reply is None else (
+                {"script_id": reply.script_id, "text": reply.text, "locale": reply.locale}
+                if lean else reply.to_dict()),
             "warnings": list(self.warnings),
             "received_at": None if self.received_at is None else self.received_at.isoformat(),
             "received_at_source": self.received_at_source,
             "received_at_assumed": self.received_at_assumed,
             "policy_version": self.policy_version,
-            "explanation": [h.to_dict() for h in self.explanation],
-            **({"scores": {k: v.to_dict() for k, v in self.scores.items()}}
-               if self.scores else {}),
+            "rules": self.rules_by_stage(),
         }
+        if lean:
+            return data
+        data["explanation"] = [h.to_dict() for h in self.explanation]
+        if self.scores:
+            data["scores"] = {k: v.to_dict() for k, v in self.scores.items()}
+        return data
 
-    def to_json(self, *, indent: int | None = None) -> str:
+    def to_json(self, *, indent: int | None = None, detail: Detail = "full") -> str:
         separators = (",", ":") if indent is None else None
         return json.dumps(
-            self.to_dict(), ensure_ascii=False, indent=indent, separators=separators
+            self.to_dict(detail), ensure_ascii=False, indent=indent, separators=separators
         )
 
 
@@ -481,19 +507,28 @@ def _jsonable(value: Any) -> Any:
 
 @cache
 def decision_json_schema() -> str:
-    """The JSON Schema of ``Decision.to_dict()``, as a JSON string (for consumers' tooling)."""
+    """The JSON Schema of ``Decision.to_dict()``, both forms (lean and full), as a JSON
+    string (for consumers' tooling)."""
     schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "triage Decision",
+        "description": "Decision.to_dict(detail): lean (what triage route writes) or full "
+                       "(also the evidence: triage route --explain, the Python default)",
         "type": "object",
         "required": [
-            "schema_version", "complaint_id", "request_type", "handling", "category",
-            "subcategory", "severity", "flags", "owner", "escalation", "deadlines",
-            "reply", "warnings", "received_at", "received_at_source", "received_at_assumed",
-            "policy_version", "explanation",
+            "schema_version", "detail", "complaint_id", "request_type", "handling",
+            "category", "subcategory", "severity", "flags", "owner", "escalation",
+            "deadlines", "reply", "warnings", "received_at", "received_at_source",
+            "received_at_assumed", "policy_version", "rules",
         ],
+        "if": {"properties": {"detail": {"const": "full"}}},
+        "then": {"required": ["explanation"],
+                 "properties": {"deadlines": {"items": {"$ref": "#/$defs/deadline"}}}},
+        "else": {"not": {"anyOf": [{"required": ["explanation"]}, {"required": ["scores"]}]}},
+        "additionalProperties": False,
         "properties": {
             "schema_version": {"const": DECISION_SCHEMA_VERSION},
+            "detail": {"enum": ["lean", "full"]},
             "complaint_id": {"type": "string"},
             "request_type": {"type": "string"},
             "handling": {"type": "string"},
@@ -503,10 +538,13 @@ def decision_json_schema() -> str:
             "flags": {"type": "array", "items": {"type": "string"}},
             "owner": {"$ref": "#/$defs/role"},
             "escalation": {"type": "array", "items": {"$ref": "#/$defs/role"}},
-            "deadlines": {"type": "array", "items": {"$ref": "#/$defs/deadline"}},
-            "reply": {"type": ["object", "null"], "properties": {
-                "script_id": {"type": "string"}, "text": {"type": "string"},
-                "variables": {"type": "object"}, "locale": {"type": "string"}}},
+            "deadlines": {"type": "array", "items": {"$ref": "#/$defs/lean_deadline"}},
+            "reply": {"type": ["object", "null"],
+                      "required": ["script_id", "text", "locale"], "properties": {
+                          "script_id": {"type": "string"}, "text": {"type": "string"},
+                          "variables": {"type": "object",
+                                        "description": "full only: the template's values"},
+                          "locale": {"type": "string"}}},
             "warnings": {"type": "array", "items": {"type": "string"}},
             "received_at": {"type": ["string", "null"], "format": "date-time",
                             "description": "the receipt time the decision used"},
@@ -517,7 +555,12 @@ def decision_json_schema() -> str:
             "received_at_assumed": {"type": "boolean",
                                     "description": "the record had no received_at"},
             "policy_version": {"type": "string"},
-            "explanation": {"type": "array", "items": {"$ref": "#/$defs/rule_hit"}},
+            "rules": {"type": "object",
+                      "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                      "description": "per stage, the ids of the rules that fired (empty: "
+                                     "the stage's default decided)"},
+            "explanation": {"type": "array", "items": {"$ref": "#/$defs/rule_hit"},
+                            "description": "full only"},
             "scores": {
                 "type": "object", "additionalProperties": {"$ref": "#/$defs/stage_scores"},
                 "description": "present only when a stage with hit: score scored: per "
@@ -565,16 +608,23 @@ def decision_json_schema() -> str:
                     "evidence": {"type": "array", "items": {"$ref": "#/$defs/evidence"}},
                 },
             },
-            "deadline": {
+            "lean_deadline": {
                 "type": "object",
-                "required": ["milestone", "label", "due", "due_text", "calendar", "within",
-                             "rule_id", "steps", "warnings"],
+                "required": ["milestone", "label", "due", "due_text", "calendar"],
                 "properties": {
                     "milestone": {"type": "string"},
                     "label": {"type": "string"},
                     "due": {"type": "string", "format": "date-time"},
                     "due_text": {"type": "string"},
                     "calendar": {"type": "string"},
+                },
+            },
+            "deadline": {
+                "description": "full form: the lean deadline, the rule and the steps",
+                "allOf": [{"$ref": "#/$defs/lean_deadline"}],
+                "type": "object",
+                "required": ["within", "rule_id", "steps", "warnings"],
+                "properties": {
                     "calendar_label": {"type": "string"},
                     "within": {"type": "string"},
                     "after": {"type": ["string", "null"]},

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
+import triage
 from triage.cli import main
 
 from ..conftest import FIXTURES, ROOT
@@ -53,7 +55,32 @@ def test_route_writes_to_out_file(tmp_path: Path) -> None:
     lines = out.read_text(encoding="utf-8").splitlines()
     inputs = [line for line in EXAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(lines) == len(inputs)
-    assert all(json.loads(line)["schema_version"] == 1 for line in lines)
+    assert all(json.loads(line)["schema_version"] == triage.DECISION_SCHEMA_VERSION
+               for line in lines)
+
+
+def test_route_writes_lean_decisions_and_full_ones_with_explain(tmp_path: Path) -> None:
+    """The default is the lean form; --explain gives the full one, with one worker or two;
+    every line validates against the decision schema."""
+    validator = Draft202012Validator(json.loads(triage.decision_json_schema()))
+    outputs = {}
+    for name, extra in [("lean", []), ("full", ["--explain"]),
+                        ("full2", ["--explain", "--workers", "2"])]:
+        out = tmp_path / f"{name}.jsonl"
+        assert main(["route", str(EXAMPLES), "--out", str(out),
+                     "--now", "2026-11-23T10:00:00+08:00", *extra]) == 0
+        outputs[name] = out.read_text(encoding="utf-8")
+    lean = [json.loads(line) for line in outputs["lean"].splitlines()]
+    full = [json.loads(line) for line in outputs["full"].splitlines()]
+    assert outputs["full"] == outputs["full2"]
+    for small, big in zip(lean, full, strict=True):
+        validator.validate(small)
+        validator.validate(big)
+        assert (small["detail"], big["detail"]) == ("lean", "full")
+        assert "explanation" not in small and big["explanation"]
+        assert small["rules"] == big["rules"] and small["category"] == big["category"]
+        assert [d["due"] for d in small["deadlines"]] == [d["due"] for d in big["deadlines"]]
+    assert len(outputs["lean"]) * 3 < len(outputs["full"])
 
 
 def test_route_with_a_broken_policy_exits_1(capsys: pytest.CaptureFixture[str]) -> None:

@@ -75,7 +75,13 @@ class Deadline:
         """The due time as staff say it: ``11月24日(周二)下午3:00前``."""
         return format_due(self.due)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, detail: str = "full") -> dict[str, Any]:
+        """The JSON form; ``detail="lean"`` keeps what a routed case needs (milestone,
+        label, due, due_text, calendar), ``full`` adds the rule and the steps."""
+        if detail == "lean":
+            return {"milestone": self.milestone, "label": self.label,
+                    "due": self.due.isoformat(), "due_text": self.due_text,
+                    "calendar": self.calendar}
         return {
             "milestone": self.milestone,
             "label": self.label,

@@ -14,7 +14,7 @@ from itertools import islice
 from pathlib import Path
 
 from ..complaint import blank_line
-from ..decision import Decision
+from ..decision import Decision, Detail
 from ..errors import RecordError
 from ..policy import Policy, load_policy
 
@@ -51,31 +51,35 @@ def _start(path: str | None) -> None:
     _worker_policy["policy"] = load_policy(path)
 
 
-def _decide(chunk: tuple[int, list[bytes], datetime | None]) -> list[tuple[bool, str]]:
-    first, lines, now = chunk
+def _decide(chunk: tuple[int, list[bytes], datetime | None, Detail]
+            ) -> list[tuple[bool, str]]:
+    first, lines, now, detail = chunk
     policy = _worker_policy["policy"]
     out = []
     for number, raw in enumerate(lines, start=first):
         result = decide_line(policy, number, raw, now)
-        if result is not None:
-            out.append((isinstance(result, RecordError), result.to_json()))
+        if isinstance(result, RecordError):
+            out.append((True, result.to_json()))
+        elif result is not None:
+            out.append((False, result.to_json(detail=detail)))
     return out
 
 
 def triage_lines(lines: Iterable[bytes], *, policy: str | Path | None = None,
                  workers: int | None = None, chunk_size: int = 500,
                  now: datetime | None = None, first_line: int = 1,
-                 ) -> Iterator[tuple[bool, str]]:
+                 detail: Detail = "full") -> Iterator[tuple[bool, str]]:
     """``(is_error, json)`` for each non-blank input line, in input order; ``first_line``
-    is the number of the first of ``lines`` (the rest of an input being resumed)."""
+    is the number of the first of ``lines`` (the rest of an input being resumed);
+    ``detail`` is the form of the decisions' JSON (``Decision.to_dict``)."""
     count = workers or os.cpu_count() or 1
     path = None if policy is None else str(policy)
 
-    def chunks() -> Iterator[tuple[int, list[bytes], datetime | None]]:
+    def chunks() -> Iterator[tuple[int, list[bytes], datetime | None, Detail]]:
         source = iter(lines)
         first = first_line
         while batch := list(islice(source, chunk_size)):
-            yield first, batch, now
+            yield first, batch, now, detail
             first += len(batch)
 
     with ProcessPoolExecutor(count, initializer=_start, initargs=(path,)) as pool:
