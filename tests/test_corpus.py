@@ -103,6 +103,7 @@ def test_held_out_accuracy_does_not_regress(default_policy: triage.Policy, name:
 TUNING_FLOORS = {
     "tuning2.jsonl": {"handling": 0.97, "category": 0.78, "severity": 0.84, "request_type": 0.85},
     "tuning3.jsonl": {"handling": 0.97, "category": 0.78, "severity": 0.84, "request_type": 0.86},
+    "tuning4.jsonl": {"handling": 0.97, "category": 0.73, "severity": 0.85, "request_type": 0.81},
 }
 
 
@@ -110,7 +111,7 @@ TUNING_FLOORS = {
                                               for f in floors])
 def test_blind_tuning_sets_do_not_regress(default_policy: triage.Policy, name: str,
                                           field: str) -> None:
-    """tuning2.jsonl (400) and tuning3.jsonl (600), tuned on, keep the accuracy reached."""
+    """tuning2.jsonl (400), tuning3.jsonl and tuning4.jsonl (600 each) keep their accuracy."""
     records = _held_out(name)
     assert len(records) >= 400
     hits = sum(getattr(default_policy.triage(r["complaint"]), field) == r["expected"][field]
