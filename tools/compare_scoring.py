@@ -22,10 +22,9 @@ from pathlib import Path
 import triage
 from triage.authoring.cases import DEFAULT_RECEIVED
 from triage.authoring.evaluation import evaluate
-from triage.authoring.fit import fit_stage
+from triage.authoring.fit import fit_stage, weight_changes
 from triage.authoring.labelled import load_labelled, observe
-from triage.authoring.patch import WeightChange, weight_patch
-from triage.language.scoring import weight_text
+from triage.authoring.patch import weight_patch
 
 ROOT = Path(__file__).resolve().parents[1]
 TUNING = [ROOT / "tests/corpus" / name for name in
@@ -53,9 +52,7 @@ def fit_in_place(rules: Path, stage: str, labelled: list[Path]) -> str:
     records, _ = load_labelled(labelled)
     observed, _ = observe(policy, records, now=NOW)
     fit = fit_stage(policy, observed, stage)
-    patch = weight_patch(policy, [WeightChange(w.rule_id, w.file, w.line,
-                                               weight_text(round(w.after * 1000)))
-                                  for w in fit.weights if w.changed])
+    patch = weight_patch(policy, weight_changes([fit]))
     assert not patch.by_hand, patch.by_hand
     subprocess.run(["patch", "-s", "-p1", "-d", str(rules.parent)], input=patch.diff,
                    text=True, check=True)

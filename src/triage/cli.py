@@ -22,9 +22,16 @@ from .authoring.coverage import coverage
 from .authoring.diff import diff_policies
 from .authoring.evaluation import GROUPS, evaluate
 from .authoring.explain import format_explanation
-from .authoring.fit import L1_GRID, fit_json, fit_stage, format_fit, stages_to_fit
+from .authoring.fit import (
+    L1_GRID,
+    fit_json,
+    fit_stage,
+    format_fit,
+    stages_to_fit,
+    weight_changes,
+)
 from .authoring.labelled import Observed, load_labelled, observe
-from .authoring.patch import WeightChange, weight_patch
+from .authoring.patch import weight_patch
 from .authoring.rendering import template_problems
 from .authoring.why_not import parse_question, why_not
 from .complaint import Channel, blank_line
@@ -34,7 +41,6 @@ from .integrations.batch import decide_line, triage_lines
 from .integrations.discovery import ENV_VARIABLE, locate_policy
 from .integrations.output import AtomicOutput, refuse_same_file, skip_decided
 from .language.schema import policy_json_schema
-from .language.scoring import weight_text
 from .policy import Policy, bundled_policy_path, load_policy
 
 EXIT_OK, EXIT_FATAL, EXIT_RECORDS = 0, 1, 2
@@ -524,8 +530,7 @@ def _fit(args: argparse.Namespace) -> int:
     observed, problems = _labelled(policy, args.labelled)
     fits = [fit_stage(policy, observed, stage, folds=args.folds, seed=args.seed, l1=args.l1)
             for stage in stages]
-    patch = weight_patch(policy, [WeightChange(w.rule_id, w.file, w.line, _weight(w.after))
-                                  for f in fits for w in f.weights if w.changed])
+    patch = weight_patch(policy, weight_changes(fits))
     if args.out:
         Path(args.out).write_text(patch.diff, encoding="utf-8")
     if args.format == "json":
@@ -552,10 +557,6 @@ def _eval(args: argparse.Namespace) -> int:
     report = evaluate(policy, observed, args.by)
     print(report.to_json(problems) if args.format == "json" else report.format())
     return EXIT_RECORDS if problems else EXIT_OK
-
-
-def _weight(value: float) -> str:
-    return weight_text(round(value * 1000))
 
 
 def _guard(args: argparse.Namespace) -> int:

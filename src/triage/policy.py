@@ -217,6 +217,10 @@ class Policy:
         template fails for this complaint, and ``DecisionError`` for any other failure:
         never a bare Python exception.
         """
+        return self._triage(complaint, now)[0]
+
+    def _triage(self, complaint: Record, now: datetime | None) -> tuple[Decision, Context]:
+        """``triage``, and the context the rules were tested in (for ``_holding``)."""
         record = parse_complaint(complaint)  # type: ignore[arg-type]
         domain = record.product.domain if record.product is not None else None
         if domain is not None and self._domains and domain not in self._domains:
@@ -231,7 +235,8 @@ class Policy:
                                     f"accepts at most {self._max_text:,}")],
                 complaint_id=record.id)
         try:
-            return self._decide(record, now)
+            ctx, trace = self._run(record, now)
+            return self._decide(record, ctx, trace), ctx
         except TriageError:
             raise
         except Exception as exc:  # a failure no field of the record explains
@@ -244,8 +249,7 @@ class Policy:
         those the hit policy picked) given the earlier stages' outputs as decided, and the
         context they were tested in. For the authoring tools (fit, eval, why-not); raises
         as ``triage`` does."""
-        decision = self.triage(complaint, now=now)
-        ctx, _ = self._run(parse_complaint(complaint), now)  # type: ignore[arg-type]
+        decision, ctx = self._triage(complaint, now)
         holding = {name: [i for i, rule in enumerate(stage.rules) if rule.test(ctx)]
                    for name, stage in self._stages.items()}
         return decision, holding, ctx
@@ -260,8 +264,8 @@ class Policy:
             ctx.outputs["request_type"] = given.value
         return ctx, self._program(ctx, given is not None)
 
-    def _decide(self, record: Complaint, now: datetime | None) -> Decision:
-        ctx, trace = self._run(record, now)
+    def _decide(self, record: Complaint, ctx: Context, trace: Fired) -> Decision:
+        """The decision of a program run (``_run``): deadlines, reply, explanation."""
         outputs = ctx.outputs
         owner = outputs["owner"]
         escalation = outputs.get("escalation")

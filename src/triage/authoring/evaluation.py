@@ -22,7 +22,7 @@ from ..decision import Decision
 from ..errors import Problem
 from ..language.schema import STAGE_OUTPUTS
 from ..policy import Policy
-from .labelled import Observed
+from .labelled import Observed, decided_value
 
 #: The fields ``eval`` compares, in the order it reports them.
 FIELDS = ("request_type", "handling", "category", "subcategory", "severity", "owner",
@@ -158,7 +158,7 @@ def evaluate(policy: Policy, observed: Sequence[Observed], by: str | None = None
         for name in FIELDS:
             if name not in expected:
                 continue
-            want, got = expected[name], _decided(decision, name)
+            want, got = expected[name], decided_value(decision, name)
             if name == "flags":
                 right = set([want] if isinstance(want, str) else want or ()) <= set(got)
             else:
@@ -196,14 +196,6 @@ def _fired(decision: Decision) -> dict[str, set[str]]:
         if not hit.default:
             fired.setdefault(hit.stage, set()).add(hit.rule_id)
     return fired
-
-
-def _decided(decision: Decision, name: str) -> Any:
-    if name == "owner":
-        return decision.owner.role
-    if name == "flags":
-        return decision.flags
-    return getattr(decision, name)
 
 
 def _text(value: Any) -> str | None:

@@ -31,6 +31,7 @@ from ..language.schema import STAGE_OUTPUTS, STAGES
 from ..language.scoring import MAX_WEIGHT, weight_text
 from ..policy import Policy
 from .labelled import Observed
+from .patch import WeightChange
 
 #: The L1 strengths tried when none is given: the one with the best cross-validated
 #: accuracy is used (the larger on a tie, for fewer rules).
@@ -302,6 +303,12 @@ def _softmax(scores: list[float]) -> list[float]:
     exps = [math.exp(s - top) for s in scores]
     norm = sum(exps)
     return [e / norm for e in exps]
+
+
+def weight_changes(fits: Sequence[StageFit]) -> list[WeightChange]:
+    """The fitted weights that differ from the policy's, as the patch writes them."""
+    return [WeightChange(w.rule_id, w.file, w.line, _show(w.after))
+            for fit in fits for w in fit.weights if w.changed]
 
 
 def format_fit(fits: Sequence[StageFit], problems: Sequence[Problem] = (),

@@ -126,3 +126,13 @@ def observe(policy: Policy, records: Iterable[Labelled],
             continue
         observed.append(Observed(record, decision, holding))
     return observed, problems
+
+
+def decided_value(decision: Decision, field: str) -> Any:
+    """A field of a decision as a label writes it: the owner's role id, the reply's script
+    id, the flags as a tuple, the other fields as they are."""
+    if field == "owner":
+        return decision.owner.role
+    if field == "script":
+        return decision.reply.script_id if decision.reply is not None else None
+    return getattr(decision, field)

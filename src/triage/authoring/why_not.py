@@ -36,6 +36,7 @@ from ..language.schema import STAGE_OUTPUTS
 from ..language.scoring import weight_text
 from ..language.validate import RuleDef
 from ..policy import Policy, Record
+from .labelled import decided_value
 
 #: The fields ``--why-not`` can ask about.
 ASKABLE = ("request_type", "handling", "category", "subcategory", "severity", "owner",
@@ -126,7 +127,7 @@ def why_not(policy: Policy, complaint: Record, field: str, value: str, *,
     _check_value(policy, field, value)
     decision, holding, ctx = policy._holding(complaint, now=now)
     rules = policy._model.stages[stage].rules
-    decided = _decided(decision, field)
+    decided = decided_value(decision, field)
     has = value in decided if isinstance(decided, tuple) else decided == value
     shown = ", ".join(decided) if isinstance(decided, tuple) else str(decided)
     held = set(holding.get(stage, ()))
@@ -184,14 +185,6 @@ def _sets(rule: RuleDef, field: str, value: str) -> bool:
     if isinstance(given, list | tuple):
         return value in given
     return given is not None and str(given) == value
-
-
-def _decided(decision: Decision, field: str) -> Any:
-    if field == "owner":
-        return decision.owner.role
-    if field == "script":
-        return decision.reply.script_id if decision.reply is not None else None
-    return getattr(decision, field)
 
 
 def _text(value: Any) -> str:

@@ -169,7 +169,6 @@ class KeywordIndex:
             return [s for s in starts if not _negated(folded, s, cue_ends, self._window)]
         return starts
 
-
     def negating_cue(self, folded: str, start: int) -> tuple[int, int] | None:
         """Where the cue that negates the word at ``start`` is (start, end), or None: for
         ``triage explain --why-not``."""
