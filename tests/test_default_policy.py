@@ -211,12 +211,22 @@ def test_a_brake_pad_price_question_is_not_a_hazard(default_policy: triage.Polic
     assert "safety" not in decision.flags
 
 
-def test_repeated_no_shows_are_a_severe_service_complaint(default_policy: triage.Policy) -> None:
-    """Being stood up a second time is the same problem recurring."""
+def test_repeated_no_shows_are_a_service_complaint_not_a_recurrence(
+        default_policy: triage.Policy) -> None:
+    """Being stood up twice is chasing an unresolved case (brief §12), not the problem
+    recurring: a service complaint whose severity is that of the underlying request."""
     decision = decide(default_policy, "约好的安装师傅已经放了我两次鸽子，到底还来不来？",
                       "electronics")
     assert (decision.request_type, decision.category, decision.severity) == (
-        "complaint", "service", "severe")
+        "complaint", "service", "general")
+    assert "recurrence" not in decision.flags
+
+
+def test_a_fault_back_on_the_second_unit_is_a_recurrence(default_policy: triage.Policy) -> None:
+    """A count next to the fault (the second bottle with the same floating matter) is."""
+    decision = decide(default_policy, "这已经是第二瓶了，换来的新瓶子里面还是有白色絮状物",
+                      "cosmetics")
+    assert "recurrence" in decision.flags and decision.severity == "severe"
 
 
 def test_an_alarmed_hazard_report_is_a_complaint(default_policy: triage.Policy) -> None:
