@@ -50,25 +50,31 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def opener(backend: str, tmp_path: Path) -> Iterator[Opener]:
-    """A function opening the test's own empty store (each call: a new connection)."""
+def location(backend: str, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
+    """The URL and schema of the test's own empty store (the schema dropped after)."""
     if backend == "sqlite":
-        path = tmp_path / "cases.db"
-        yield lambda: CaseStore(path)
+        yield str(tmp_path / "cases.db"), None
         return
     assert POSTGRES_URL is not None
     schema = "t_" + uuid.uuid4().hex[:16]
+    yield POSTGRES_URL, schema
+    drop_schema(schema)
+
+
+@pytest.fixture
+def opener(location: tuple[str, str | None]) -> Iterator[Opener]:
+    """A function opening the test's store (each call: a new connection, closed after)."""
+    url, schema = location
     opened: list[CaseStore] = []
 
     def open_store() -> CaseStore:
-        store = CaseStore(POSTGRES_URL, schema=schema)
+        store = CaseStore(url, schema=schema)
         opened.append(store)
         return store
 
     yield open_store
     for store in opened:
         store.close()
-    drop_schema(schema)
 
 
 @pytest.fixture

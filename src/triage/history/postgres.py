@@ -74,8 +74,11 @@ class PostgresBackend:
             raise HistoryError(f"schema {schema!r} is not a plain schema name",
                                "use lower-case letters, digits and _, starting with a letter")
         try:
-            self._db: psycopg.Connection[Any] = psycopg.connect(
-                url, autocommit=True, application_name=application_name)
+            if "application_name=" in url:  # the URL names the session itself
+                self._db: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
+            else:
+                self._db = psycopg.connect(url, autocommit=True,
+                                           application_name=application_name)
         except psycopg.Error as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise HistoryError(f"cannot connect to {_hidden(url)}: {reason}",
