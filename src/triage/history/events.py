@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
+from .._frozen import positional_builder
 from ..errors import HistoryError, did_you_mean
 from ..status import Event, EventKind
 
@@ -142,3 +143,8 @@ class CaseEvent:
         if kind is None:
             return None
         return Event(kind, self.at, self.milestone, self.note)
+
+
+#: ``CaseEvent`` from its 10 field values, unchecked: for rows the store wrote after
+#: checking them (reading a month of events back is ten times faster).
+stored_event = positional_builder(CaseEvent)

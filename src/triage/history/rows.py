@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .case import CaseRecord
-from .events import CaseEvent
+from .events import CaseEvent, stored_event
 
 CASE_COLUMNS = ("case_id", "customer", "received_at", "complaint_id", "request_type",
                 "category", "subcategory", "product", "domain", "owner_team", "handling",
@@ -45,5 +45,5 @@ def case_from(row: Sequence[Any], when: Callable[[Any], datetime],
 
 def event_from(row: Sequence[Any], when: Callable[[Any], datetime]) -> CaseEvent:
     """A ``CaseEvent`` from a row of ``seq`` then ``EVENT_COLUMNS``."""
-    return CaseEvent(row[1], row[2], when(row[3]), row[4], row[5], row[6], row[7], row[8],
-                     row[9], seq=row[0])
+    return stored_event(row[1], row[2], when(row[3]), row[4], row[5], row[6], row[7],
+                        row[8], row[9], row[0])

@@ -20,7 +20,7 @@ from ..errors import HistoryError
 from ..status import Event
 from .backend import Backend
 from .case import Case, CaseRecord, derive
-from .events import CaseEvent, utc
+from .events import CaseEvent, stored_event, utc
 from .facts import TEAM_CATEGORY, TEAM_SUBCATEGORIES, HistoryFacts, facts_query, topic_facts
 
 #: Cases read per round trip by ``cases_between``.
@@ -249,5 +249,6 @@ def _is_database_error(error: Exception) -> bool:
 
 
 def _numbered(event: CaseEvent, seq: int) -> CaseEvent:
-    return CaseEvent(event.case_id, event.kind, event.at, event.actor, event.policy_version,
-                     event.satisfaction, event.note, event.milestone, event.level, seq=seq)
+    return stored_event(event.case_id, event.kind, event.at, event.actor,
+                        event.policy_version, event.satisfaction, event.note, event.milestone,
+                        event.level, seq)
