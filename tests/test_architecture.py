@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("triage.language",),
     ("triage.engine",),
     ("triage.policy", "triage.status"),
+    ("triage.history",),
     ("triage.authoring", "triage.testing"),
     ("triage.integrations",),
     ("triage.cli",),

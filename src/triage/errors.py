@@ -215,6 +215,16 @@ class EventError(TriageError):
         super().__init__(self.message)
 
 
+class HistoryError(TriageError):
+    """The case history store cannot do what was asked: a bad event or time, an unknown
+    case, a store written by a newer triage, a missing driver. ``hint`` says what to do."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message + (f"; hint: {hint}" if hint else ""))
+
+
 @dataclass(frozen=True, slots=True)
 class FieldIssue:
     """One reason a complaint record was rejected, with the field it concerns."""

@@ -1,0 +1,49 @@
+"""The column order of both tables and the conversions both backends share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from .case import CaseRecord
+from .events import CaseEvent, stored_event
+
+CASE_COLUMNS = ("case_id", "customer", "received_at", "complaint_id", "request_type",
+                "category", "subcategory", "product", "domain", "owner_team", "handling",
+                "severity", "flags", "policy_version", "decision")
+EVENT_COLUMNS = ("case_id", "kind", "at", "actor", "policy_version", "satisfaction",
+                 "note", "milestone", "level")
+
+
+def case_values(record: CaseRecord, when: Callable[[datetime], Any],
+                flags: Callable[[tuple[str, ...]], Any],
+                decision: Callable[[Mapping[str, Any]], Any]) -> tuple[Any, ...]:
+    """The row of ``record`` in ``CASE_COLUMNS`` order, with the backend's encodings."""
+    return (record.case_id, record.customer, when(record.received_at), record.complaint_id,
+            record.request_type, record.category, record.subcategory, record.product,
+            record.domain, record.owner_team, record.handling, record.severity,
+            flags(record.flags), record.policy_version, decision(record.decision))
+
+
+def event_values(event: CaseEvent, when: Callable[[datetime], Any]) -> tuple[Any, ...]:
+    """The row of ``event`` in ``EVENT_COLUMNS`` order."""
+    return (event.case_id, event.kind, when(event.at), event.actor, event.policy_version,
+            event.satisfaction, event.note, event.milestone, event.level)
+
+
+def case_from(row: Sequence[Any], when: Callable[[Any], datetime],
+              flags: Callable[[Any], tuple[str, ...]]) -> CaseRecord:
+    """A ``CaseRecord`` from a row in ``CASE_COLUMNS`` order."""
+    decision = row[14]
+    if isinstance(decision, str):
+        decision = json.loads(decision)
+    return CaseRecord(row[0], row[1], when(row[2]), row[3], row[4], row[5], row[6], row[7],
+                      row[8], row[9], row[10], row[11], flags(row[12]), row[13], decision)
+
+
+def event_from(row: Sequence[Any], when: Callable[[Any], datetime]) -> CaseEvent:
+    """A ``CaseEvent`` from a row of ``seq`` then ``EVENT_COLUMNS``."""
+    return stored_event(row[1], row[2], when(row[3]), row[4], row[5], row[6], row[7],
+                        row[8], row[9], row[0])

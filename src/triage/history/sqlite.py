@@ -1,0 +1,221 @@
+"""The SQLite store (stdlib ``sqlite3``): one file in WAL mode, writers queue on a lock.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction, so concurrent writers (threads or
+processes) wait for each other up to the busy timeout instead of failing, and sequence
+numbers follow commit order. WAL with ``synchronous=NORMAL`` keeps every committed
+transaction through a killed process; a power cut may lose the last ones.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..errors import HistoryError
+from .case import CaseRecord
+from .events import CaseEvent
+from .migrations import SQLITE, pending
+from .rows import CASE_COLUMNS, EVENT_COLUMNS, case_from, case_values, event_from, event_values
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_CASES = ", ".join(CASE_COLUMNS)
+_EVENTS = ", ".join(EVENT_COLUMNS)
+_INSERT_CASE = f"INSERT INTO cases ({_CASES}) VALUES ({', '.join('?' * len(CASE_COLUMNS))})"
+_INSERT_EVENT = (f"INSERT INTO events ({_EVENTS}) "
+                 f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})")
+_SELECT_CASE = f"SELECT {_CASES} FROM cases"
+#: SQLite's default limit of bound parameters is 32766 (999 before 3.32): chunks stay below.
+_IN_CHUNK = 500
+
+
+def micros(moment: datetime) -> int:
+    """An aware time as whole microseconds since 1970 UTC (exact, and ordered)."""
+    return (moment - _EPOCH) // _MICRO
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + value * _MICRO
+
+
+def _flags(value: str) -> tuple[str, ...]:
+    return tuple(json.loads(value))
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class SQLiteBackend:
+    """Cases and events in one SQLite file (or ``:memory:``)."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str, *, timeout: float = 30.0) -> None:
+        try:
+            self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None,
+                                       check_same_thread=True)
+        except sqlite3.Error as error:
+            raise HistoryError(f"cannot open the SQLite store {path!r}: {error}",
+                               "check that the folder exists and is writable") from None
+        try:
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode not in ("wal", "memory"):
+                raise HistoryError(f"SQLite store {path!r} cannot use WAL (mode {mode})",
+                                   "put the store on a local file system")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise HistoryError(f"{path!r} is not a usable SQLite store: {error}",
+                               "give the path of a store made by CaseStore, or a new "
+                               "file") from None
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+                       "version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+                       "applied_at TEXT NOT NULL)")
+            found = db.execute("SELECT coalesce(max(version), 0) FROM schema_version"
+                               ).fetchone()[0]
+            for step in pending(SQLITE, found):
+                for statement in step.statements:
+                    db.execute(statement)
+                db.execute("INSERT INTO schema_version VALUES (?, ?, ?)",
+                           (step.version, step.description,
+                            datetime.now(UTC).isoformat()))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        row = self._db.execute("SELECT coalesce(max(version), 0) FROM schema_version"
+                               ).fetchone()
+        return int(row[0])
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def insert_case(self, record: CaseRecord, received: CaseEvent) -> int:
+        with self._write() as db:
+            try:
+                db.execute(_INSERT_CASE, case_values(record, micros, _json, _json))
+            except sqlite3.IntegrityError:
+                raise HistoryError(f"case {record.case_id!r} is already recorded",
+                                   "pass another case_id= (a case is recorded once; add "
+                                   "events to it with append)") from None
+            db.execute(_INSERT_EVENT, event_values(received, micros))
+            return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+
+    def insert_events(self, events: Sequence[CaseEvent]) -> list[int]:
+        if not events:
+            return []
+        with self._write() as db:
+            db.executemany(_INSERT_EVENT, (event_values(e, micros) for e in events))
+            last = int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+        # AUTOINCREMENT under the write lock: the batch's seqs are consecutive
+        return list(range(last - len(events) + 1, last + 1))
+
+    def received_times(self, case_ids: Sequence[str]) -> dict[str, datetime]:
+        out: dict[str, datetime] = {}
+        unique = list(dict.fromkeys(case_ids))
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start:start + _IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for case_id, received in self._db.execute(
+                    f"SELECT case_id, received_at FROM cases WHERE case_id IN ({marks})",
+                    chunk):
+                out[case_id] = from_micros(received)
+        return out
+
+    def load_case(self, case_id: str) -> CaseRecord | None:
+        row = self._db.execute(f"{_SELECT_CASE} WHERE case_id = ?", (case_id,)).fetchone()
+        return None if row is None else case_from(row, from_micros, _flags)
+
+    def load_events(self, case_ids: Sequence[str]) -> dict[str, list[CaseEvent]]:
+        out: dict[str, list[CaseEvent]] = {}
+        unique = list(dict.fromkeys(case_ids))
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start:start + _IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for row in self._db.execute(
+                    f"SELECT seq, {_EVENTS} FROM events WHERE case_id IN ({marks}) "
+                    "ORDER BY seq", chunk):
+                out.setdefault(row[1], []).append(event_from(row, from_micros))
+        return out
+
+    def topic_cases(self, customer: str, until: datetime, category: str | None,
+                    subcategory: str | None, product: str | None) -> list[CaseRecord]:
+        rows = self._db.execute(
+            f"{_SELECT_CASE} WHERE customer = ? AND received_at <= ? "
+            "AND (? IS NULL OR category = ?) AND (? IS NULL OR subcategory = ?) "
+            "AND (? IS NULL OR product = ?) ORDER BY received_at, case_id",
+            (customer, micros(until), category, category, subcategory, subcategory,
+             product, product))
+        return [case_from(row, from_micros, _flags) for row in rows]
+
+    def count_customer(self, customer: str, after: datetime, until: datetime) -> int:
+        row = self._db.execute(
+            "SELECT count(*) FROM cases WHERE customer = ? AND received_at > ? "
+            "AND received_at <= ?", (customer, micros(after), micros(until))).fetchone()
+        return int(row[0])
+
+    def count_team(self, team: str, category: str, subcategories: Sequence[str],
+                   since: datetime, until: datetime) -> int:
+        if not subcategories:
+            return 0
+        marks = ", ".join("?" * len(subcategories))
+        row = self._db.execute(
+            "SELECT count(*) FROM cases WHERE owner_team = ? AND category = ? "
+            f"AND received_at >= ? AND received_at <= ? AND subcategory IN ({marks})",
+            (team, category, micros(since), micros(until), *subcategories)).fetchone()
+        return int(row[0])
+
+    def cases_between(self, start: datetime, end: datetime,
+                      chunk: int) -> Iterator[list[CaseRecord]]:
+        cursor = self._db.execute(
+            f"{_SELECT_CASE} WHERE received_at >= ? AND received_at < ? "
+            "ORDER BY received_at, case_id", (micros(start), micros(end)))
+        try:
+            while rows := cursor.fetchmany(chunk):
+                yield [case_from(row, from_micros, _flags) for row in rows]
+        finally:
+            cursor.close()
+
+    def event_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise HistoryError(f"the SQLite store is busy: {error}",
+                               "another writer held it past the busy timeout; retry, or "
+                               "open the store with a longer timeout") from None
+        return self._db
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: Any) -> None:
+        if kind is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")
