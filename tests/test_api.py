@@ -118,7 +118,7 @@ def test_decision_json_has_the_documented_keys(minimal_policy: triage.Policy) ->
     # (and ``scores`` only when a stage with hit: score scored: tests/language)
     assert set(lean) == set(schema["required"])
     assert set(data) == set(schema["required"]) | set(schema["then"]["required"])
-    assert set(schema["properties"]) == set(data) | {"scores"}
+    assert set(schema["properties"]) == set(data) | {"scores", "history"}
     assert lean["detail"] == "lean" and data["detail"] == "full"
     assert {k: v for k, v in data.items() if k in lean and k not in ("detail", "deadlines",
                                                                       "reply")} == {

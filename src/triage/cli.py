@@ -37,6 +37,7 @@ from .authoring.why_not import parse_question, why_not
 from .complaint import Channel, blank_line
 from .decision import Decision, Detail
 from .errors import PolicyError, Problem, RecordError, TriageError, format_report
+from .history import CaseStore
 from .integrations.batch import decide_line, triage_lines
 from .integrations.discovery import ENV_VARIABLE, locate_policy
 from .integrations.output import AtomicOutput, refuse_same_file, skip_decided
@@ -74,10 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FATAL
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="triage", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(required=True, metavar="COMMAND")
-
+def _route_parser(sub: Any) -> None:
+    """``triage route``: the main job."""
     route = sub.add_parser("route", help="decide every complaint of a JSON-lines file")
     route.add_argument("input", nargs="?", default="-", help="JSON-lines file, or - for stdin")
     route.add_argument("--policy", help=_POLICY_HELP)
@@ -95,8 +94,18 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("--resume", action="store_true",
                        help="continue a run that was killed: keep the decided lines of "
                             "--out FILE's partial output (FILE.partial) and go on")
+    route.add_argument("--history", metavar="URL",
+                       help="a case store (cases.db, postgresql://...): rules on history.* "
+                            "facts read the customer's earlier cases, and each decision with "
+                            "a customer id is recorded as a case (in input order, one process)")
     route.set_defaults(run=_route)
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="triage", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    _route_parser(sub)
     explain = sub.add_parser("explain", help="show the decision for one complaint, and why")
     explain.add_argument("text", nargs="?", help="complaint text (default: a JSON record on stdin)")
     explain.add_argument("--channel", default="phone", choices=[c.value for c in Channel])
@@ -212,6 +221,17 @@ def _colour(choice: str, stream: IO[str]) -> bool:
 
 def _route(args: argparse.Namespace) -> int:
     policy = _load(args.policy)
+    if args.history is not None:
+        if args.workers > 1:
+            print("triage: --history decides complaints in order in one process (each sees "
+                  "the cases recorded before it): leave out --workers", file=sys.stderr)
+            return EXIT_FATAL
+        with CaseStore(args.history) as store:
+            return _route_to(args, policy, store)
+    return _route_to(args, policy, None)
+
+
+def _route_to(args: argparse.Namespace, policy: Policy, store: CaseStore | None) -> int:
     source, total = _open_input(args)
     show_progress = (not args.no_progress and total > 0 and sys.stderr.isatty())
     try:
@@ -235,7 +255,7 @@ def _route(args: argparse.Namespace) -> int:
         else:
             progress = _Progress(total) if show_progress else None
             for result in _route_lines(policy, enumerate(rest, start=first), progress,
-                                       args.now):
+                                       args.now, store):
                 written.line(result.to_json() if isinstance(result, RecordError)
                              else result.to_json(detail=detail),
                              isinstance(result, RecordError))
@@ -304,15 +324,25 @@ _CLOCK = '"received_at_source":"clock"'
 
 
 def _route_lines(policy: Policy, lines: Iterable[tuple[int, bytes]],
-                 progress: _Progress | None,
-                 now: datetime | None) -> Iterator[Decision | RecordError]:
-    """One result per non-blank input line, in order; undecodable lines become errors."""
+                 progress: _Progress | None, now: datetime | None,
+                 store: CaseStore | None = None) -> Iterator[Decision | RecordError]:
+    """One result per non-blank input line, in order; undecodable lines become errors.
+    With a store, each decision with a customer is recorded as a case once decided."""
     for number, raw in lines:
         if progress:
             progress.advance(len(raw))
-        result = decide_line(policy, number, raw, now)
-        if result is not None:
-            yield result
+        result = decide_line(policy, number, raw, now, store)
+        if result is None:
+            continue
+        used = result.history if isinstance(result, Decision) else None
+        if store is not None and used is not None and isinstance(result, Decision):
+            try:
+                store.record_decision(result, customer=used.customer, product=used.product,
+                                      domain=used.domain)
+            except TriageError as exc:  # e.g. the case id is already stored: decided anyway
+                print(f"triage: line {number}: not recorded in the case store: {exc}",
+                      file=sys.stderr)
+        yield result
 
 
 def _workers(text: str) -> int:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 #: Bumped whenever a field of the JSON form of a Decision changes meaning or disappears.
 #: 2: ``detail`` (lean or full) and ``rules`` (the ids that fired per stage); ``triage
 #: route`` writes the lean form unless told ``--explain``.
-DECISION_SCHEMA_VERSION = 2
+DECISION_SCHEMA_VERSION = 3
 #: The two JSON forms of a decision: ``lean`` (the outcome, deadlines, reply text, the
 #: ids of the rules that fired) or ``full`` (also the evidence, conditions, deadline steps
 #: and scores).
@@ -359,6 +359,30 @@ _NO_SCORES: Mapping[str, StageScores] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryUse:
+    """The case history a decision was made with: the facts counted (``history.*``), the
+    customer's earlier cases on the same topic (earliest first) and the case this one is
+    linked to (the earliest of them), and the team whose week was counted."""
+
+    customer: str
+    facts: tuple[tuple[str, int | None], ...]
+    case_ids: tuple[str, ...] = ()
+    linked_case: str | None = None
+    team: str | None = None
+    #: The complaint's product (model) and domain: what a store records the case under.
+    product: str | None = None
+    domain: str | None = None
+
+    def fact(self, name: str) -> int | None:
+        return dict(self.facts).get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"customer": self.customer, "facts": dict(self.facts),
+                "case_ids": list(self.case_ids), "linked_case": self.linked_case,
+                "team": self.team, "product": self.product, "domain": self.domain}
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What the policy decided about one complaint, with the explanation.
 
@@ -389,10 +413,12 @@ class Decision:
     #: For each stage with ``hit: score`` that scored (no decisive rule or given value
     #: decided it): the totals per value and each rule's share. Empty otherwise.
     scores: Mapping[str, StageScores] = field(default_factory=lambda: _NO_SCORES)
+    #: The case history the decision used (``Policy.triage(history=...)``); None without.
+    history: HistoryUse | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         values = [getattr(self, name) for name in self.__dataclass_fields__]
-        values[-1] = dict(self.scores)  # a mapping proxy does not pickle
+        values[-2] = dict(self.scores)  # a mapping proxy does not pickle
         return (_unpickle_decision, tuple(values))
 
     @property
@@ -446,6 +472,8 @@ class Decision:
             "policy_version": self.policy_version,
             "rules": self.rules_by_stage(),
         }
+        if self.history is not None:
+            data["history"] = self.history.to_dict()
         if lean:
             return data
         data["explanation"] = [h.to_dict() for h in self.explanation]
@@ -460,12 +488,13 @@ class Decision:
         )
 
 
-#: ``Decision`` from its 17 field values, positionally (for the engine's hot path).
+#: ``Decision`` from its 18 field values, positionally (for the engine's hot path).
 new_decision = positional_builder(Decision)
 
 
 def _unpickle_decision(*values: Any) -> Decision:
-    return new_decision(*values[:-1], MappingProxyType(values[-1]) if values[-1] else _NO_SCORES)
+    scores = MappingProxyType(values[-2]) if values[-2] else _NO_SCORES
+    return new_decision(*values[:-2], scores, values[-1])
 
 
 def _evidence_dict(e: Evidence) -> dict[str, Any]:
@@ -561,6 +590,21 @@ def decision_json_schema() -> str:
                                      "the stage's default decided)"},
             "explanation": {"type": "array", "items": {"$ref": "#/$defs/rule_hit"},
                             "description": "full only"},
+            "history": {
+                "type": "object", "required": ["customer", "facts", "case_ids", "linked_case",
+                                               "team"],
+                "description": "present only when the decision was made with a case store: "
+                               "the history.* facts counted, the customer's earlier cases "
+                               "on the topic (earliest first), the case linked to",
+                "properties": {
+                    "customer": {"type": "string"},
+                    "facts": {"type": "object",
+                              "additionalProperties": {"type": ["integer", "null"]}},
+                    "case_ids": {"type": "array", "items": {"type": "string"}},
+                    "linked_case": {"type": ["string", "null"]},
+                    "team": {"type": ["string", "null"]},
+                    "product": {"type": ["string", "null"]},
+                    "domain": {"type": ["string", "null"]}}},
             "scores": {
                 "type": "object", "additionalProperties": {"$ref": "#/$defs/stage_scores"},
                 "description": "present only when a stage with hit: score scored: per "

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from .complaint import Complaint, blank_line, parse_complaint
 from .deadlines.planner import CalendarChoice, Deadline, DeadlinePlanner
-from .decision import Decision, Explanation, Reply, RoleRef, new_decision
+from .decision import Decision, Explanation, HistoryUse, Reply, RoleRef, new_decision
 from .engine.codegen import Fired, Program, compile_program
 from .engine.conditions import field_reader
 from .engine.context import Context
@@ -37,6 +38,7 @@ from .errors import (
     TriageError,
     did_you_mean,
 )
+from .language.conditions import reads_history
 from .language.loader import load_files
 from .language.schema import STAGES
 from .language.validate import PolicyModel, validate_policy
@@ -46,6 +48,28 @@ from .status import CaseStatus, Event, case_status
 from .text.folding import fold
 from .text.layout import Reading
 from .text.regex import RegexSet
+
+
+class HistorySource(Protocol):
+    """What ``Policy.triage(history=...)`` asks of a case store (``triage.history.CaseStore``
+    is one): the customer's history at a moment, on a topic, for a team."""
+
+    def history_facts(self, customer: str, *, at: datetime, category: str | None = None,
+                      subcategory: str | None = None, product: str | None = None,
+                      team: str | None = None, window_days: int = 30,
+                      team_subcategories: tuple[str, ...] = ...) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """The ``history.*`` fields as rules read them (``ctx.history``)."""
+
+    open_cases_same_topic: int
+    complaints_30d: int
+    rejected_answers: int
+    team_week_count: int
+    first_case_level: int | None
+
 
 #: Longest complaint text accepted (characters), unless ``load_policy`` says otherwise.
 DEFAULT_MAX_TEXT_LENGTH = 1_000_000
@@ -95,6 +119,7 @@ class Policy:
         "_planner",
         "_program",
         "_reading",
+        "_reads_history",
         "_stages",
         "_tz",
         "_word_ids",
@@ -105,6 +130,7 @@ class Policy:
     _model: PolicyModel
     _domains: frozenset[str]
     _engine: Engine
+    _reads_history: bool
     _word_ids: MappingProxyType[str, int]
     _index: KeywordIndex
     _stages: MappingProxyType[str, CompiledStage]
@@ -136,6 +162,9 @@ class Policy:
         ranks = {v: i for i, v in enumerate(model.taxonomy["severity"])}
         in_order = [model.stages.get(name) for name in STAGES]
         setter(self, "_engine", engine)
+        setter(self, "_reads_history", any(reads_history(rule.condition)
+                                           for stage in model.stages.values()
+                                           for rule in stage.rules))
         setter(self, "_program", durable_program(in_order, ranks, words, model.version)
                if engine == "durable" else compile_program(in_order, ranks, words, patterns))
         choices = {name: CalendarChoice(c.field, MappingProxyType(dict(c.cases)), c.default,
@@ -208,8 +237,15 @@ class Policy:
             return role.name if role else value
         return self._model.taxonomy.get(kind, {}).get(value, value)
 
-    def triage(self, complaint: Record, *, now: datetime | None = None) -> Decision:
+    def triage(self, complaint: Record, *, now: datetime | None = None,
+               history: HistorySource | None = None) -> Decision:
         """Decide one complaint. ``now`` stands in for ``received_at`` when the record has none.
+
+        With ``history`` (a ``triage.history.CaseStore``), rules on ``history.*`` facts are
+        decided on the customer's (``customer.id``) earlier cases: the complaint is decided
+        once without them, which gives the topic (category, subcategory, product) and the
+        team (the owner) the facts are counted on, then again with them; the decision's
+        ``history`` names the facts and cases used.
 
         Raises ``ComplaintError`` when the record is invalid, ``CalendarError`` when a
         deadline needs a year for which a calendar set to ``beyond_data: error`` has no
@@ -217,9 +253,10 @@ class Policy:
         template fails for this complaint, and ``DecisionError`` for any other failure:
         never a bare Python exception.
         """
-        return self._triage(complaint, now)[0]
+        return self._triage(complaint, now, history)[0]
 
-    def _triage(self, complaint: Record, now: datetime | None) -> tuple[Decision, Context]:
+    def _triage(self, complaint: Record, now: datetime | None,
+                history: HistorySource | None = None) -> tuple[Decision, Context]:
         """``triage``, and the context the rules were tested in (for ``_holding``)."""
         record = parse_complaint(complaint)  # type: ignore[arg-type]
         domain = record.product.domain if record.product is not None else None
@@ -236,7 +273,13 @@ class Policy:
                 complaint_id=record.id)
         try:
             ctx, trace = self._run(record, now)
-            return self._decide(record, ctx, trace), ctx
+            used = None
+            if history is not None and self._reads_history:
+                first = self._decide(record, ctx, trace)
+                facts, used = self._history_facts(history, record, first, ctx.received_at())
+                if facts is not None:
+                    ctx, trace = self._run(record, now, facts)
+            return self._decide(record, ctx, trace, used), ctx
         except TriageError:
             raise
         except Exception as exc:  # a failure no field of the record explains
@@ -254,23 +297,58 @@ class Policy:
                    for name, stage in self._stages.items()}
         return decision, holding, ctx
 
-    def _run(self, record: Complaint, now: datetime | None) -> tuple[Context, Fired]:
+    def _history_facts(self, history: HistorySource, record: Complaint, first: Decision,
+                       at: datetime) -> tuple[_Facts | None, HistoryUse | None]:
+        """The ``history.*`` facts of a complaint as first decided (its topic and team), and
+        what the decision records of them; None without a customer id to match on."""
+        customer = record.customer.id if record.customer is not None else None
+        if not customer:
+            return None, None
+        spec = self._model.meta.history
+        product = record.product.model if record.product is not None else None
+        topic = {"category": first.category, "subcategory": first.subcategory,
+                 "product": product}
+        team = first.owner.role
+        raw = history.history_facts(
+            customer, at=at, window_days=spec.window_days, team=team,
+            team_subcategories=tuple(spec.team_subcategories),
+            **{k: (v if k in spec.topic else None) for k, v in topic.items()})
+        facts = _Facts(raw.open_cases_same_topic, raw.complaints_30d, raw.rejected_answers,
+                       raw.team_week_count, raw.first_case_escalation_level)
+        cases = tuple(raw.case_ids_same_topic)
+        used = HistoryUse(customer, tuple((name, getattr(facts, name))
+                                          for name in _Facts.__dataclass_fields__),
+                          cases, cases[0] if cases else None, team, product,
+                          record.product.domain if record.product is not None else None)
+        return facts, used
+
+    def _run(self, record: Complaint, now: datetime | None,
+             facts: _Facts | None = None) -> tuple[Context, Fired]:
         """The program run on one complaint: its context, and the rules that fired."""
         folded = fold(record.text)
         index = self._index
         ctx = Context(record, folded, index, index.find(folded), self._tz, now, self._reading)
+        ctx.history = facts
         given = record.request_type
         if given is not None:
             ctx.outputs["request_type"] = given.value
         return ctx, self._program(ctx, given is not None)
 
-    def _decide(self, record: Complaint, ctx: Context, trace: Fired) -> Decision:
+    def _decide(self, record: Complaint, ctx: Context, trace: Fired,
+                used: HistoryUse | None = None) -> Decision:
         """The decision of a program run (``_run``): deadlines, reply, explanation."""
         outputs = ctx.outputs
-        owner = outputs["owner"]
+        owner = outputs.get("owner") or self._base_owner(ctx, trace.owner)
         escalation = outputs.get("escalation")
         chain = (tuple(self._owners[r] for r in escalation) if escalation is not None
                  else self._escalation[owner])
+        raise_by = outputs.get("escalate")
+        if raise_by is not None and chain:
+            if raise_by == "first_case":
+                level = ctx.history.first_case_level if ctx.history is not None else None
+                raise_by = (level or 0) + 1
+            steps = min(int(raise_by), len(chain))
+            owner, chain = chain[steps - 1].role, chain[steps:]
         deadlines: tuple[Deadline, ...] = ()
         warnings: tuple[str, ...] = ()
         timed = self._stages.get("deadlines")
@@ -291,7 +369,17 @@ class Policy:
             Explanation(build=partial(explain_fired, self._stages, trace, ctx)),
             self._model.version, deadlines, reply, warnings,
             ctx.received_at() if ctx.received_source else None, ctx.received_source,
-            stage_scores(self._stages, trace.held) if trace.held else trace.held)
+            stage_scores(self._stages, trace.held) if trace.held else trace.held, used)
+
+    def _base_owner(self, ctx: Context, fired: int) -> str:
+        """The owner when the owner rule that fired only raises the level (``escalate``
+        without ``owner``): that of the first other rule holding, else the default."""
+        stage = self._stages["owner"]
+        for i, rule in enumerate(stage.rules):
+            role = rule.info.outputs.get("owner")
+            if i != fired and role is not None and rule.test(ctx):
+                return str(role)
+        return str(stage.default_hit.outputs["owner"])
 
     def render_script(self, script_id: str, complaint: Record, decision: Decision | None = None,
                       *, now: datetime | None = None) -> Reply:
@@ -341,7 +429,8 @@ class Policy:
                            self._model.escalation, self._model.taxonomy.get("milestones", {}))
 
     def triage_many(self, records: Iterable[Record], *, now: datetime | None = None,
-                    first_line: int = 1) -> Iterator[Decision | RecordError]:
+                    first_line: int = 1, history: HistorySource | None = None
+                    ) -> Iterator[Decision | RecordError]:
         """Decide each record in order; a bad record yields a ``RecordError``, not an exception.
 
         ``line`` of an error is the record's position counted from ``first_line`` (for JSON
@@ -350,12 +439,12 @@ class Policy:
         for number, record in enumerate(records, start=first_line):
             if isinstance(record, str | bytes) and blank_line(record):
                 continue
-            yield self._triage_or_error(record, number, now)
+            yield self._triage_or_error(record, number, now, history)
 
-    def _triage_or_error(self, record: Record, number: int,
-                         now: datetime | None) -> Decision | RecordError:
+    def _triage_or_error(self, record: Record, number: int, now: datetime | None,
+                         history: HistorySource | None = None) -> Decision | RecordError:
         try:
-            return self.triage(record, now=now)
+            return self.triage(record, now=now, history=history)
         except ComplaintError as exc:
             complaint_id = exc.complaint_id or _guess_id(record)
             return RecordError(number, "invalid-record", exc.message, complaint_id, exc.issues)

@@ -220,3 +220,39 @@ def test_workers_must_be_a_positive_number(workers: str,
         main(["route", str(EXAMPLES), "--workers", workers])
     assert info.value.code == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_route_with_history_links_repeats_and_records_each_case(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--history URL: each decision is recorded as it is made, so the second complaint of
+    a customer on the same open topic is a repeat, linked to the first."""
+    from triage.history import CaseStore  # noqa: PLC0415
+
+    text = "热线客服乱扣了我二十块话费，麻烦查一下退给我"
+    lines = [{"id": f"H{n}", "channel": "phone", "text": text, "customer": {"id": who},
+              "received_at": f"2026-11-2{3 + n}T10:00:00+08:00"}
+             for n, who in enumerate(("C1", "C2", "C1"))]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines),
+                      encoding="utf-8")
+    store = tmp_path / "cases.db"
+    assert main(["route", str(source), "--history", str(store)]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert ["repeat_complaint" in o["flags"] for o in out] == [False, False, True]
+    assert out[2]["history"]["linked_case"] == "H0"
+    with CaseStore(store) as cases:
+        assert [c.case_id for c in cases.cases_between(
+            triage.load_policy().triage(lines[0]).received_at,  # type: ignore[arg-type]
+            triage.load_policy().triage(lines[2]).received_at.replace(hour=23),  # type: ignore[union-attr]
+        )] == ["H0", "H1", "H2"]
+    # a rerun decides again but the cases exist: said on stderr, decisions still written
+    assert main(["route", str(source), "--history", str(store)]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 3 and "not recorded" in captured.err
+
+
+def test_route_with_history_refuses_workers(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["route", str(EXAMPLES), "--history", str(tmp_path / "c.db"),
+                 "--workers", "2"]) == 1
+    assert "one process" in capsys.readouterr().err

@@ -34,21 +34,50 @@ from ..policy import Policy
 
 #: Fields ``expect`` may hold.
 EXPECTABLE = ("request_type", "handling", "category", "subcategory", "severity", "flags",
-              "no_flags", "owner", "escalation", "script", "deadlines", "warnings")
+              "no_flags", "owner", "escalation", "script", "deadlines", "warnings",
+              "linked_case")
+#: Facts a case's ``history:`` may give (the ``history.*`` fields), and the case ids.
+HISTORY_FACTS = ("open_cases_same_topic", "complaints_30d", "rejected_answers",
+                 "team_week_count", "first_case_level")
 _OFFSET = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
 #: When a case complaint was received, unless it says (deadlines are counted from it).
 DEFAULT_RECEIVED = "2026-11-23T10:00:00+08:00"
 
 
 @dataclass(frozen=True, slots=True)
+class GivenFacts:
+    """History facts as a case gives them (the shape ``Policy.triage`` reads)."""
+
+    open_cases_same_topic: int = 0
+    complaints_30d: int = 0
+    rejected_answers: int = 0
+    team_week_count: int = 0
+    case_ids_same_topic: tuple[str, ...] = ()
+    first_case_escalation_level: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GivenHistory:
+    """A case store stand-in that answers every question with the case's own facts: policy
+    staff write the history a case assumes instead of building a store."""
+
+    facts: GivenFacts
+
+    def history_facts(self, customer: str, **_: Any) -> GivenFacts:
+        return self.facts
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
-    """One case: a complaint and the decision fields it should get."""
+    """One case: a complaint and the decision fields it should get, and the case history
+    it assumes (``history:``), if any."""
 
     name: str
     complaint: dict[str, Any]
     expect: dict[str, Any]
     file: str
     line: int
+    history: GivenHistory | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +143,7 @@ def load_cases(path: Path, display: str | None = None) -> tuple[list[Case], list
             problems.append(source.problem(where, "wrong-type", "a case is a mapping with "
                                            "name, complaint and expect"))
             continue
-        unknown = sorted(set(item) - {"name", "complaint", "expect"})
+        unknown = sorted(set(item) - {"name", "complaint", "expect", "history"})
         for key in unknown:
             problems.append(source.problem((*where, key), "unknown-key",
                                            f"unknown key '{key}' in a case", key=True))
@@ -130,18 +159,51 @@ def load_cases(path: Path, display: str | None = None) -> tuple[list[Case], list
                     "expect may hold: " + ", ".join(EXPECTABLE), key=True))
         if unknown or any(k not in EXPECTABLE for k in expect):
             continue
+        history = None
+        if "history" in item:
+            history = _given_history(item["history"], source, (*where, "history"), problems)
+            if history is None:
+                continue
         line = source.mark(where)[0]
         label = str(item.get("name") or f"case {i + 1}")
         record = {"id": f"{path.stem}-{i + 1}", "channel": "phone",
                   "received_at": DEFAULT_RECEIVED, **complaint}
-        cases.append(Case(label, record, dict(expect), name, line))
+        if history is not None and not (record.get("customer") or {}).get("id"):
+            record["customer"] = {**(record.get("customer") or {}), "id": "case-customer"}
+        cases.append(Case(label, record, dict(expect), name, line, history))
     return cases, problems
+
+
+def _given_history(value: Any, source: Any, where: tuple[Any, ...],
+                   problems: list[Problem]) -> GivenHistory | None:
+    """A case's ``history:``: facts by name (numbers) and ``case_ids`` (earliest first)."""
+    if not isinstance(value, dict):
+        problems.append(source.problem(where, "wrong-type", "'history' is a mapping of facts",
+                                       "e.g. history: {open_cases_same_topic: 1, "
+                                       "case_ids: [Q1]}"))
+        return None
+    facts: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "case_ids" and isinstance(item, list) and all(
+                isinstance(c, str) for c in item):
+            facts["case_ids_same_topic"] = tuple(item)
+        elif key in HISTORY_FACTS and isinstance(item, int) and not isinstance(item, bool) \
+                and item >= 0:
+            facts["first_case_escalation_level" if key == "first_case_level" else key] = item
+        else:
+            problems.append(source.problem(
+                (*where, key), "unknown-key" if key not in (*HISTORY_FACTS, "case_ids")
+                else "wrong-type", f"'{key}' is not a history fact a case can give "
+                "(a count of 0 or more; case_ids: a list of ids)",
+                "facts: " + ", ".join((*HISTORY_FACTS, "case_ids")), key=True))
+            return None
+    return GivenHistory(GivenFacts(**facts))
 
 
 def run_case(policy: Policy, case: Case) -> CaseResult:
     """Decide the case's complaint and compare the expected fields."""
     try:
-        decision = policy.triage(case.complaint)
+        decision = policy.triage(case.complaint, history=case.history)
     except ComplaintError as exc:
         return CaseResult(case, (), None, f"the complaint is invalid: {exc.message}")
     except TriageError as exc:
@@ -166,6 +228,9 @@ def run_all(policy: Policy, policy_dir: Path) -> Iterator[CaseResult | Problem]:
 
 
 def _compare(key: str, want: Any, decision: Decision, case: Case) -> list[Mismatch]:
+    if key == "linked_case":
+        got = decision.history.linked_case if decision.history is not None else None
+        return [] if got == want else [Mismatch(key, want, got)]
     if key == "flags":
         wanted = [want] if isinstance(want, str) else list(want)
         missing = [f for f in wanted if f not in decision.flags]

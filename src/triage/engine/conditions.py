@@ -236,6 +236,9 @@ def _getter(path: str) -> Callable[[Context], Any]:
     if path == "received_at":
         return lambda ctx: ctx.received_at()
     parts = path.split(".")
+    if parts[0] == "history":  # facts of a case store, absent (None) without one
+        fact = parts[1]
+        return lambda ctx: None if ctx.history is None else getattr(ctx.history, fact, None)
     if parts[0] == "attributes":
         keys = parts[1:]
 

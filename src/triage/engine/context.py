@@ -21,8 +21,8 @@ class Context:
     """Everything a compiled condition may look at while one complaint is evaluated."""
 
     __slots__ = ("_index", "_layout", "_now", "_positions", "_reading", "_received", "_source",
-                 "_tz", "all", "complaint", "flags", "folded", "found", "outputs", "present",
-                 "text")
+                 "_tz", "all", "complaint", "flags", "folded", "found", "history", "outputs",
+                 "present", "text")
 
     def __init__(self, complaint: Complaint, folded: str, index: KeywordIndex, found: Found,
                  tz: tzinfo, now: datetime | None, reading: Reading = DEFAULT_READING) -> None:
@@ -34,6 +34,8 @@ class Context:
         self.all = found.all
         self.outputs: dict[str, Any] = {}
         self.flags: frozenset[str] = frozenset()
+        #: The history facts (``history.*`` fields) of a second run; None: not counted.
+        self.history: Any = None
         self._index = index
         self._tz = tz
         self._now = now

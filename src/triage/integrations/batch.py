@@ -16,14 +16,14 @@ from pathlib import Path
 from ..complaint import blank_line
 from ..decision import Decision, Detail
 from ..errors import RecordError
-from ..policy import Policy, load_policy
+from ..policy import HistorySource, Policy, load_policy
 
 #: The worker process's policy, set once by the pool's initializer (one per process).
 _worker_policy: dict[str, Policy] = {}
 
 
-def decide_line(policy: Policy, number: int, raw: bytes,
-                now: datetime | None = None) -> Decision | RecordError | None:
+def decide_line(policy: Policy, number: int, raw: bytes, now: datetime | None = None,
+                history: HistorySource | None = None) -> Decision | RecordError | None:
     """One input line of JSON: its decision, an error record, or None for a blank line."""
     if blank_line(raw):
         return None
@@ -33,7 +33,7 @@ def decide_line(policy: Policy, number: int, raw: bytes,
         return RecordError(number, "invalid-encoding",
                            f"line is not valid UTF-8 (byte {exc.start}: 0x{raw[exc.start]:02x})"
                            + _encoding_hint(raw))
-    return next(iter(policy.triage_many([line], now=now, first_line=number)))
+    return next(iter(policy.triage_many([line], now=now, first_line=number, history=history)))
 
 
 def _encoding_hint(raw: bytes) -> str:

@@ -160,3 +160,9 @@ def walk(condition: Condition) -> list[Condition]:
 
 
 ConditionFn = Callable[..., bool]
+
+
+def reads_history(condition: Condition) -> bool:
+    """Whether the condition tests a ``history.*`` fact (counted from a case store)."""
+    return any(isinstance(c, FieldTest) and c.path.startswith("history.")
+               for c in walk(condition))

@@ -69,7 +69,7 @@ class OutputChecker:
             ok = False
         if ok and default:
             needed = [k for k in allowed if k not in out and k not in ("subcategory",
-                                                                       "escalation")]
+                                                                       "escalation", "escalate")]
             if needed:
                 self.problems.append(source.problem(
                     path, "missing-key", f"the {stage} default must set {', '.join(needed)}"))
@@ -81,6 +81,16 @@ class OutputChecker:
                       roles: dict[str, RoleSpec]) -> Any:
         if key == "deadlines":
             return self.timing.deadline_items(source, item, where, values)
+        if key == "escalate":
+            if item == "first_case" or (isinstance(item, int) and not isinstance(item, bool)
+                                        and 1 <= item <= 9):
+                return item
+            self.problems.append(source.problem(
+                where, "wrong-type", f"'escalate' takes a number of levels (1-9) or "
+                f"first_case, found {item!r}",
+                "escalate: 1 gives the case to the first role of the owner's escalation "
+                "chain; first_case to one level above the customer's first case on the topic"))
+            return None
         if key == "script":
             known = self.script_ids
             if known is None:

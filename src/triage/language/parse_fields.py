@@ -38,7 +38,16 @@ FIELD_TYPES: dict[str, Any] = {
     "product.model": str,
     "product.purchase_date": date,
     "product.lot": str,
+    # Counted from a case store (Policy.triage(history=...)); absent without one.
+    "history.open_cases_same_topic": int,
+    "history.complaints_30d": int,
+    "history.rejected_answers": int,
+    "history.team_week_count": int,
+    "history.first_case_level": int,
 }
+#: History facts depend on the topic (category, subcategory) and the team (owner): the
+#: stages that decide those, and the ones before them, may not test them.
+HISTORY_BLIND_STAGES = frozenset({"request_type", "category"})
 ORDERED_TYPES = (int, date, datetime)
 
 
@@ -75,6 +84,13 @@ class FieldParsing(ParserBase):
             self._fail((*path, "field"), "unknown-field", f"unknown record field '{field_path}'",
                        f"did you mean '{close[0]}'?" if close else
                        "custom data goes under attributes, e.g. attributes.score")
+            return None
+        if field_path.startswith("history.") and self.scope.stage in HISTORY_BLIND_STAGES:
+            self._fail((*path, "field"), "history-too-early",
+                       f"the {self.scope.stage} stage cannot test '{field_path}': history "
+                       "facts are counted on the topic the category stage decides",
+                       "test history in the flags, severity, handling, owner, deadlines or "
+                       "script stage")
             return None
         value = node[op]
         checked = self._field_value(field_path, kind, op, value, value_path)

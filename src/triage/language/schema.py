@@ -44,7 +44,7 @@ STAGE_OUTPUTS: dict[str, tuple[str, ...]] = {
     "category": ("category", "subcategory"),
     "severity": ("severity",),
     "handling": ("handling",),
-    "owner": ("owner", "escalation"),
+    "owner": ("owner", "escalation", "escalate"),
     "deadlines": ("deadlines",),
     "script": ("script",),
 }
@@ -69,6 +69,21 @@ class NegationSpec(_Spec):
     window: Annotated[int, Field(ge=0, le=10)] = 2
 
 
+TopicPart = Literal["category", "subcategory", "product"]
+
+
+class HistorySpec(_Spec):
+    """What the ``history.*`` fields count: the window of ``complaints_30d``, what makes two
+    cases the same topic (always the same customer, then these outputs), and which
+    subcategories count towards a team's week (brief §7: attitude and process)."""
+
+    window_days: Annotated[int, Field(ge=1, le=366)] = 30
+    topic: list[TopicPart] = Field(
+        default_factory=lambda: list[TopicPart](["category", "subcategory", "product"]))
+    team_subcategories: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: ["attitude", "process"])
+
+
 class PolicyMeta(_Spec):
     """Settings of the whole policy; written once, in any one file."""
 
@@ -86,6 +101,8 @@ class PolicyMeta(_Spec):
                   list[WordText]] = Field(default_factory=dict)
     #: How a reply addresses a customer whose name gives no known surname (and title).
     neutral_address: Annotated[str, Field(min_length=1, max_length=10)] = "您"
+    #: What the ``history.*`` fields count when a case store is given (docs/history.md).
+    history: HistorySpec = Field(default_factory=HistorySpec)
 
 
 class Taxonomy(_Spec):

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..complaint import Handling, RequestType
 from ..deadlines.calendar import BusinessCalendar
 from ..deadlines.escalation import EscalationTrigger
-from ..errors import PolicyError, Problem, did_you_mean
+from ..errors import PolicyError, Problem, Severity, did_you_mean
 from ..replies.guard import ForbiddenPhrase, Guard
 from ..replies.scripts import ScriptLibrary, load_scripts
 from ..text.folding import fold
-from .conditions import Condition, Word
+from .conditions import Condition, OutputTest, Word, reads_history, walk
 from .implication import exclusive
 from .loader import LoadedPolicy, PathKey, SourceFile
 from .outputs import OutputChecker
@@ -159,6 +159,7 @@ class _Validator:
             [n for s, n in self.broken if s == "calendars"], meta, self._policy_file())
         self.outputs = OutputChecker(self.problems, self.timing, self.script_ids)
         stages = self._stages(taxonomy, vocabularies, roles)
+        self._history_loops(stages)
         self.timing.check_anchors()
         escalation = self.timing.escalation(self.files, taxonomy)
         errors = [p for p in self.problems if p.severity == "error"]
@@ -455,6 +456,32 @@ class _Validator:
                 self._ties(stage_name, ordered)
         return out
 
+    def _history_loops(self, stages: Mapping[str, StageDef]) -> None:
+        """A category rule testing a flag that a flags rule sets from history: the topic
+        the history is counted on would depend on that history."""
+        flags = stages.get("flags")
+        if flags is None or "category" not in stages:
+            return
+        from_history = {name: rule for rule in flags.rules if reads_history(rule.condition)
+                        for name in rule.outputs.get("flags", ())}
+        loops = [(rule, name, from_history[name]) for rule in stages["category"].rules
+                 for test in walk(rule.condition)
+                 if isinstance(test, OutputTest) and test.name == "flags"
+                 for name in test.values if name in from_history]
+        self.problems.extend(self._at_rule(
+            rule, "history-loop", f"{rule.id} tests flag {name}, which {setter.id} "
+            f"({setter.file}:{setter.line}) sets from history; history is counted on the "
+            "category, so the category cannot depend on it",
+            "test the flag in a later stage (severity, handling, owner)")
+            for rule, name, setter in loops)
+
+    def _at_rule(self, rule: RuleDef, code: str, message: str, hint: str,
+                 severity: Severity = "error") -> Problem:
+        """A problem reported at a rule's first line, with that line shown."""
+        source = next(s for s, _ in self.files if s.name == rule.file)
+        shown = source.lines[rule.line - 1] if rule.line <= len(source.lines) else None
+        return Problem(rule.file, rule.line, 1, code, message, hint, shown, severity)
+
     def _cascade(self, problem: Problem) -> bool:
         """A reference to a vocabulary whose own definition was already reported."""
         if problem.code != "undefined-vocabulary":
@@ -474,16 +501,13 @@ class _Validator:
                               and not exclusive(first.condition, later.condition)), None)
                 if rival is None:
                     continue
-                source = next(s for s, _ in self.files if s.name == later.file)
-                self.problems.append(Problem(
-                    later.file, later.line, 1, "priority-tie",
+                self.problems.append(self._at_rule(
+                    later, "priority-tie",
                     f"{rival.id} ({rival.file}:{rival.line}) and {later.id} share priority "
                     f"{priority} in the {stage} stage, can both hold, and set different "
                     f"outputs: {_outputs_text(rival.outputs)} / {_outputs_text(later.outputs)}",
                     f"file order decides ({rival.id} wins); give them different priorities, "
-                    "or make their conditions exclude each other",
-                    source.lines[later.line - 1] if later.line <= len(source.lines) else None,
-                    "warning"))
+                    "or make their conditions exclude each other", "warning"))
 
     def _rule(self, source: SourceFile, stage: str, rule: RuleSpec, path: PathKey,
               scope: ConditionScope, values: dict[str, frozenset[str]],
