@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer calls")
     args = parser.parse_args()
     count = 2_000 if args.quick else 20_000
-    calendars = triage.load_policy()._planner.calendars
+    calendars = triage.load_policy().calendars
     moments = starts(count)
     print(f"{count:,} receipt times over 2026; median of single calls; target <= {TARGET_US} µs")
     print("| calendar | duration | median µs |")

@@ -115,7 +115,7 @@ def test_status_agrees_with_due_times_and_pauses_never_pull_them_earlier(
     plain = default_policy.status(leak, [], moment)
     paused = default_policy.status(leak, [Event("paused", pause[0]), Event("resumed", pause[1])],
                                    max(moment, pause[1]))
-    calendars = default_policy._planner.calendars
+    calendars = default_policy.calendars
     for before, after, deadline in zip(plain.milestones, paused.milestones, leak.deadlines,
                                        strict=True):
         assert before.state == ("pending" if moment <= before.due else "breached")

@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -36,7 +36,7 @@ from .authoring.rendering import template_problems
 from .authoring.why_not import parse_question, why_not
 from .complaint import Channel, blank_line
 from .decision import Decision, Detail
-from .errors import PolicyError, Problem, RecordError, TriageError, format_report
+from .errors import HistoryError, PolicyError, Problem, RecordError, TriageError, format_report
 from .history import CaseStore
 from .integrations.batch import decide_line, triage_lines
 from .integrations.discovery import ENV_VARIABLE, locate_policy
@@ -150,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     test.set_defaults(run=_test)
 
     _labelled_parsers(sub)
+    _history_parsers(sub)
 
     guard = sub.add_parser("guard", help="find forbidden phrases (服务忌语) in a draft reply")
     guard.add_argument("input", nargs="?", default="-", help="text file, or - for stdin")
@@ -616,6 +617,156 @@ def _guard(args: argparse.Namespace) -> int:
         if not findings:
             print("没有发现服务忌语", file=sys.stderr)
     return EXIT_RECORDS if findings else EXIT_OK
+
+
+def _history_parsers(sub: Any) -> None:
+    """``triage kpi``, ``triage report`` and ``triage demo-month`` (case history)."""
+    store_help = "the case store: a SQLite file, sqlite:///path or postgresql://..."
+    kpi = sub.add_parser("kpi", help="a month's KPIs of a case store, against the targets")
+    kpi.add_argument("--store", required=True, help=store_help)
+    kpi.add_argument("--month", required=True, help="YYYY-MM, e.g. 2026-11")
+    kpi.add_argument("--by", choices=["owner", "category", "channel"], default=None,
+                     help="also give the KPIs per owner team, category or channel")
+    kpi.add_argument("--format", choices=["json", "csv", "text"], default="text")
+    kpi.add_argument("--policy", help=_POLICY_HELP + "; its calendars time the deadlines")
+    kpi.set_defaults(run=_kpi)
+    report = sub.add_parser("report", help="a month's report of a case store as one HTML file")
+    report.add_argument("--store", required=True, help=store_help)
+    report.add_argument("--month", required=True, help="YYYY-MM, e.g. 2026-11")
+    report.add_argument("--out", required=True, help="the HTML file to write")
+    report.add_argument("--policy", help=_POLICY_HELP + "; its calendars time the deadlines")
+    report.set_defaults(run=_report)
+    demo = sub.add_parser("demo-month", help="write a simulated month of cases into a new "
+                          "store (decided with the bundled policy)")
+    demo.add_argument("--out", required=True, help="the new SQLite file (or a store URL)")
+    demo.add_argument("--month", default="2026-11", help="YYYY-MM (default 2026-11)")
+    demo.add_argument("--cases", type=int, default=3000, help="how many cases (default 3000)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.set_defaults(run=_demo_month)
+
+
+def _existing_store(url: str) -> Any:
+    """The ``CaseStore`` at ``url``; a SQLite file must exist (else a new one is made)."""
+
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else (
+        None if "://" in url else url)
+    if path is not None and path != ":memory:" and not Path(path).is_file():
+        raise HistoryError(f"no case store at {path}",
+                           "give the file triage demo-month --out or your service wrote, "
+                           "or a postgresql:// URL")
+    return CaseStore(url)
+
+
+def _month_kpis(args: argparse.Namespace, group_by: Any) -> tuple[Policy, Any]:
+    from .history.kpi import month_bounds, monthly_kpis  # noqa: PLC0415
+
+    month_bounds(args.month, _zone())  # a bad month is said before the policy loads
+    policy = _load(args.policy)
+    with _existing_store(args.store) as store:
+        return policy, monthly_kpis(store, args.month, calendars=_calendars(policy),
+                                    group_by=group_by)
+
+
+def _zone() -> Any:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    return ZoneInfo("Asia/Shanghai")
+
+
+def _calendars(policy: Policy) -> Any:
+    """The policy's business calendars by name. ``Policy`` has no public accessor yet;
+    the planner's mapping is read-only."""
+    return policy.calendars
+
+
+def _kpi(args: argparse.Namespace) -> int:
+    """Print the month's KPIs; exit 2 on a bad store, month or policy calendar."""
+    try:
+        _, kpis = _month_kpis(args, args.by)
+    except HistoryError as exc:
+        print(f"triage kpi: {exc}", file=sys.stderr)
+        return EXIT_RECORDS
+    if args.format == "json":
+        sys.stdout.write(kpis.to_json() + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(kpis.to_csv())
+    else:
+        sys.stdout.write(_kpi_text(kpis))
+    return EXIT_OK
+
+
+def _kpi_text(kpis: Any) -> str:
+    lines = [f"{kpis.month}: {kpis.total.cases} cases (as of {kpis.as_of.isoformat()})"]
+    for group in (kpis.total, *kpis.groups):
+        key = "all" if group.key is None else group.key
+        lines.append(f"== {key} ({group.cases} cases)")
+        for rate in group.rates:
+            value = "-" if rate.value is None else f"{rate.value * 100:.1f}%"
+            sign = ">=" if rate.target.at_least else "<="
+            verdict = {None: "no data", True: "met", False: "MISSED"}[rate.met]
+            lines.append(f"  {rate.kpi:<24} {value:>7}  {rate.numerator}/{rate.denominator}"
+                         f"  target {sign}{rate.target.value * 100:g}%  {verdict}")
+        for m in group.milestones:
+            lines.append(f"  breaches {m.milestone:<15} {m.breached}/{m.total} "
+                         f"(late {m.late}, overdue {m.overdue}, pending {m.pending})")
+        for name, spread in (("first_contact", group.first_contact),
+                             ("resolution", group.resolution)):
+            if spread.count:
+                lines.append(f"  hours to {name:<14} mean {spread.mean_hours:.1f}  "
+                             f"p90 {spread.p90_hours:.1f}  ({spread.count} cases)")
+    over = [w for w in kpis.team_weeks if w.over]
+    lines.append(f"team weeks over the cap: {len(over)} of {len(kpis.team_weeks)}")
+    lines.extend(f"  {w.team} {w.week}: {w.count} (cap {w.cap})" for w in over)
+    return "\n".join(lines) + "\n"
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Write the month's HTML report; exit 2 on a bad store, month or output path."""
+    from .history.report import render_report  # noqa: PLC0415
+
+    try:
+        policy, kpis = _month_kpis(args, None)
+        labels = {value: label for kind in ("category", "milestones", "request_type", "handling")
+                  for value, label in policy.taxonomy.get(kind, {}).items()}
+        page = render_report(kpis, labels=labels)
+        try:
+            Path(args.out).write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise HistoryError(f"cannot write {args.out}: {exc.strerror or exc}",
+                               "check the folder exists and is writable") from None
+    except HistoryError as exc:
+        print(f"triage report: {exc}", file=sys.stderr)
+        return EXIT_RECORDS
+    print(f"triage report: wrote {args.out} ({kpis.total.cases} cases)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _demo_month(args: argparse.Namespace) -> int:
+    """Write a simulated month into a new store; exit 2 when it cannot."""
+    from .history.kpi import month_bounds  # noqa: PLC0415
+    from .history.simulate import simulate_month  # noqa: PLC0415
+
+    try:
+        month_bounds(args.month, _zone())
+        if "://" not in args.out and Path(args.out).exists():
+            raise HistoryError(f"{args.out} already exists",
+                               "give a new file name, or remove the old store first")
+        policy = load_policy()
+        with CaseStore(args.out) as store:
+            # decided with the store as it fills: repeats are flagged by the policy's own
+            # history rules (flags.repeat_complaint), the 4th attitude complaint of a week
+            # goes to the team's manager
+            def decide(record: Mapping[str, Any]) -> Decision:
+                return policy.triage(record, history=store)
+
+            made = simulate_month(store, decide, month=args.month, cases=args.cases,
+                                  seed=args.seed)
+    except HistoryError as exc:
+        print(f"triage demo-month: {exc}", file=sys.stderr)
+        return EXIT_RECORDS
+    print(f"triage demo-month: wrote {made.cases} cases and {made.events} events of "
+          f"{made.month} to {args.out}", file=sys.stderr)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from .complaint import Complaint, blank_line, parse_complaint
+from .deadlines.calendar import BusinessCalendar
 from .deadlines.planner import CalendarChoice, Deadline, DeadlinePlanner
 from .decision import Decision, Explanation, HistoryUse, Reply, RoleRef, new_decision
 from .engine.codegen import Fired, Program, compile_program
@@ -214,6 +215,11 @@ class Policy:
     @property
     def timezone(self) -> ZoneInfo:
         return self._tz
+
+    @property
+    def calendars(self) -> Mapping[str, BusinessCalendar]:
+        """The policy's working calendars by name (for business-time KPIs of its cases)."""
+        return self._planner.calendars
 
     @property
     def rule_count(self) -> int:

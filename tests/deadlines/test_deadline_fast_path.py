@@ -28,7 +28,7 @@ from ..conftest import scale
 #: Fixed-offset zones (east, half-hour, west of UTC) and one with daylight saving.
 ZONES = ("Asia/Shanghai", "Asia/Shanghai", "Asia/Kolkata", "Etc/GMT+5", "UTC",
          "Europe/Berlin")
-DEFAULT_CALENDARS = triage.load_policy()._planner.calendars
+DEFAULT_CALENDARS = triage.load_policy().calendars
 SETTINGS = settings(max_examples=scale(250, 20_000), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

@@ -24,6 +24,9 @@ POSTGRES_URL = os.environ.get("TRIAGE_TEST_POSTGRES")
 NO_POSTGRES = ("TRIAGE_TEST_POSTGRES is not set: the PostgreSQL half of the history suite "
                "needs a server URL (postgresql://user:password@host:port/db); .ci/run sets it")
 
+#: Where browser tests keep screenshots unless $TRIAGE_ARTIFACTS names a folder.
+ROOT_ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
 #: Opens another connection to the same store (for a second writer or a reopen).
 Opener = Callable[[], CaseStore]
 

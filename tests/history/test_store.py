@@ -22,9 +22,10 @@ RECEIVED = at(23, 10)
 
 def test_a_recorded_decision_is_a_case_with_its_fields_and_receipt(
         store: CaseStore, leak: triage.Decision) -> None:
-    """record_decision keeps the decision's fields, its lean JSON and a received event."""
+    """record_decision keeps the decision's fields, its lean JSON (each deadline with its
+    length), the channel and a received event."""
     case_id = store.record_decision(leak, customer="13800000001", product="home",
-                                    domain="real_estate", actor="坐席07")
+                                    domain="real_estate", actor="坐席07", channel="phone")
     assert case_id == "s1"
     case = store.case(case_id)
     record = case.record
@@ -33,7 +34,14 @@ def test_a_recorded_decision_is_a_case_with_its_fields_and_receipt(
         "13800000001", leak.request_type, leak.category, None, "home", "real_estate",
         "re_call_center_agent", leak.severity)
     assert record.flags == leak.flags and record.policy_version == leak.policy_version
-    assert dict(record.decision) == leak.to_dict("lean")
+    lean = leak.to_dict("lean")
+    assert {k: v for k, v in record.decision.items() if k != "deadlines"} == {
+        k: v for k, v in lean.items() if k != "deadlines"}
+    assert [{k: v for k, v in d.items() if k != "within"}
+            for d in record.decision["deadlines"]] == lean["deadlines"]
+    assert [d["within"] for d in record.decision["deadlines"]] == [
+        str(d.derivation.duration) for d in leak.deadlines]
+    assert record.channel == "phone"
     assert record.received_at == RECEIVED and record.received_at.tzinfo is not None
     [received] = case.events
     assert (received.kind, received.actor, received.policy_version, received.seq) == (

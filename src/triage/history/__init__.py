@@ -3,10 +3,12 @@ customer's history says about a new complaint.
 
 Owns the case store (``store``: ``CaseStore``, with the ``sqlite`` and ``postgres``
 backends behind the ``backend`` interface), case events (``events``), the state a case's
-events derive (``case``), history facts for rules (``facts``) and the schema steps
-(``migrations``). May import ``status``, ``decision``, ``errors`` (with ``_frozen``) and
-``deadlines``; never the policy language, the engine or the CLI. psycopg is imported
-only when a PostgreSQL store is opened.
+events derive (``case``), history facts for rules (``facts``), the schema steps
+(``migrations``), monthly KPIs (``kpi``), the HTML report (``report``) and a seeded demo
+month (``simulate``, which takes its decisions from the caller). May import ``status``,
+``decision``, ``errors`` (with ``_frozen``) and ``deadlines``; never the policy
+language, the engine or the CLI. psycopg is imported only when a PostgreSQL store is
+opened.
 """
 
 from ..errors import HistoryError

@@ -61,9 +61,10 @@ class Backend(Protocol):
         ``[since, until]``."""
         ...
 
-    def cases_between(self, start: datetime, end: datetime,
-                      chunk: int) -> Iterator[list[CaseRecord]]:
-        """Cases received in ``[start, end)``, in receipt order, ``chunk`` at a time."""
+    def cases_between(self, start: datetime, end: datetime, chunk: int,
+                      deadlines_only: bool = False) -> Iterator[list[CaseRecord]]:
+        """Cases received in ``[start, end)``, in receipt order, ``chunk`` at a time;
+        ``deadlines_only``: the decision read as ``{"deadlines": [...]}`` only."""
         ...
 
     def event_count(self) -> int:

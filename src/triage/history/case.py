@@ -38,6 +38,8 @@ class CaseRecord:
     flags: tuple[str, ...]
     policy_version: str
     decision: Mapping[str, Any]
+    #: The channel the complaint came in by (``phone``, ``web``...), None when not given.
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

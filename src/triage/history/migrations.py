@@ -58,6 +58,9 @@ SQLITE: tuple[Migration, ...] = (
         "CREATE INDEX cases_received ON cases (received_at, case_id)",
         "CREATE INDEX events_case ON events (case_id, seq)",
     )),
+    Migration(2, "the channel a case came in by (KPIs group by it)", (
+        "ALTER TABLE cases ADD COLUMN channel TEXT",
+    )),
 )
 
 POSTGRES: tuple[Migration, ...] = (
@@ -95,6 +98,9 @@ POSTGRES: tuple[Migration, ...] = (
         "CREATE INDEX cases_team ON cases (owner_team, category, received_at)",
         "CREATE INDEX cases_received ON cases (received_at, case_id)",
         "CREATE INDEX events_case ON events (case_id, seq)",
+    )),
+    Migration(2, "the channel a case came in by (KPIs group by it)", (
+        "ALTER TABLE cases ADD COLUMN channel TEXT",
     )),
 )
 

@@ -17,7 +17,15 @@ from ..errors import HistoryError
 from .case import CaseRecord
 from .events import CaseEvent
 from .migrations import POSTGRES, pending
-from .rows import CASE_COLUMNS, EVENT_COLUMNS, case_from, case_values, event_from, event_values
+from .rows import (
+    CASE_COLUMNS,
+    EVENT_COLUMNS,
+    case_from,
+    case_values,
+    event_from,
+    event_values,
+    select_columns,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -38,6 +46,7 @@ _INSERT_EVENTS = (
     "%s::text[], %s::text[], %s::integer[]) WITH ORDINALITY "
     f"AS batch ({_EVENTS}, n) ORDER BY n RETURNING seq")
 _SELECT_CASE = f"SELECT {_CASES} FROM cases"
+_SELECT_DEADLINES = "SELECT " + select_columns("decision -> 'deadlines'") + " FROM cases"
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -185,18 +194,19 @@ class PostgresBackend:
             (team, category, since, until, list(subcategories))).fetchone()
         return int(row[0]) if row else 0
 
-    def cases_between(self, start: datetime, end: datetime,
-                      chunk: int) -> Iterator[list[CaseRecord]]:
+    def cases_between(self, start: datetime, end: datetime, chunk: int,
+                      deadlines_only: bool = False) -> Iterator[list[CaseRecord]]:
+        select = _SELECT_DEADLINES if deadlines_only else _SELECT_CASE
         # keyset pages: no server cursor to keep open between the caller's steps
         after: tuple[datetime, str] | None = None
         while True:
             if after is None:
                 rows = self._db.execute(
-                    f"{_SELECT_CASE} WHERE received_at >= %s AND received_at < %s "
+                    f"{select} WHERE received_at >= %s AND received_at < %s "
                     "ORDER BY received_at, case_id LIMIT %s", (start, end, chunk)).fetchall()
             else:
                 rows = self._db.execute(
-                    f"{_SELECT_CASE} WHERE (received_at, case_id) > (%s, %s) "
+                    f"{select} WHERE (received_at, case_id) > (%s, %s) "
                     "AND received_at < %s ORDER BY received_at, case_id LIMIT %s",
                     (*after, end, chunk)).fetchall()
             if not rows:

@@ -18,7 +18,15 @@ from ..errors import HistoryError
 from .case import CaseRecord
 from .events import CaseEvent
 from .migrations import SQLITE, pending
-from .rows import CASE_COLUMNS, EVENT_COLUMNS, case_from, case_values, event_from, event_values
+from .rows import (
+    CASE_COLUMNS,
+    EVENT_COLUMNS,
+    case_from,
+    case_values,
+    event_from,
+    event_values,
+    select_columns,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -28,6 +36,8 @@ _INSERT_CASE = f"INSERT INTO cases ({_CASES}) VALUES ({', '.join('?' * len(CASE_
 _INSERT_EVENT = (f"INSERT INTO events ({_EVENTS}) "
                  f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})")
 _SELECT_CASE = f"SELECT {_CASES} FROM cases"
+_SELECT_DEADLINES = ("SELECT " + select_columns("json_extract(decision, '$.deadlines')")
+                     + " FROM cases")
 #: SQLite's default limit of bound parameters is 32766 (999 before 3.32): chunks stay below.
 _IN_CHUNK = 500
 
@@ -181,10 +191,11 @@ class SQLiteBackend:
             (team, category, micros(since), micros(until), *subcategories)).fetchone()
         return int(row[0])
 
-    def cases_between(self, start: datetime, end: datetime,
-                      chunk: int) -> Iterator[list[CaseRecord]]:
+    def cases_between(self, start: datetime, end: datetime, chunk: int,
+                      deadlines_only: bool = False) -> Iterator[list[CaseRecord]]:
+        select = _SELECT_DEADLINES if deadlines_only else _SELECT_CASE
         cursor = self._db.execute(
-            f"{_SELECT_CASE} WHERE received_at >= ? AND received_at < ? "
+            f"{select} WHERE received_at >= ? AND received_at < ? "
             "ORDER BY received_at, case_id", (micros(start), micros(end)))
         try:
             while rows := cursor.fetchmany(chunk):
