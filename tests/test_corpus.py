@@ -66,14 +66,14 @@ def test_accuracy_per_field_meets_its_floor(default_policy: triage.Policy, field
 #: Held-out sets, never used for tuning: file, and floors a little below the accuracy
 #: measured untouched (tests/corpus/README.md, "Held-out sets").
 HOLDOUTS = {
-    "holdout.jsonl": {"handling": 0.97, "category": 0.72, "severity": 0.88,
-                      "request_type": 0.80},
-    "holdout2.jsonl": {"handling": 0.97, "category": 0.70, "severity": 0.80,
-                       "request_type": 0.78},
+    "holdout.jsonl": {"handling": 0.97, "category": 0.83, "severity": 0.92,
+                      "request_type": 0.86},
+    "holdout2.jsonl": {"handling": 0.97, "category": 0.73, "severity": 0.85,
+                       "request_type": 0.79},
 }
 #: Complaints (complaint, repair, challenge) of holdout2 left at category ``other``: at
 #: most this share (a little above the share measured untouched).
-HOLDOUT2_OTHER_CEILING = 0.11
+HOLDOUT2_OTHER_CEILING = 0.08
 
 
 def _held_out(name: str) -> list[dict[str, object]]:
@@ -101,9 +101,9 @@ def test_held_out_accuracy_does_not_regress(default_policy: triage.Policy, name:
 #: The tuning sets written blind (tuned on): floors a little below their figures in
 #: tests/corpus/README.md, so that a rule change that loses what it gained is noticed.
 TUNING_FLOORS = {
-    "tuning2.jsonl": {"handling": 0.97, "category": 0.78, "severity": 0.84, "request_type": 0.85},
-    "tuning3.jsonl": {"handling": 0.97, "category": 0.78, "severity": 0.84, "request_type": 0.86},
-    "tuning4.jsonl": {"handling": 0.97, "category": 0.73, "severity": 0.85, "request_type": 0.81},
+    "tuning2.jsonl": {"handling": 0.97, "category": 0.82, "severity": 0.88, "request_type": 0.87},
+    "tuning3.jsonl": {"handling": 0.97, "category": 0.82, "severity": 0.89, "request_type": 0.88},
+    "tuning4.jsonl": {"handling": 0.97, "category": 0.83, "severity": 0.92, "request_type": 0.91},
 }
 
 
