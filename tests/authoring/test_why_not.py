@@ -120,3 +120,10 @@ def test_explain_why_not_on_the_command_line(capsys: pytest.CaptureFixture[str])
     assert "FIELD=VALUE" in capsys.readouterr().err
     assert main(["explain", "x", "--policy", policy, "--why-not", "category=nope"]) == 1
     assert "not a category of this policy" in capsys.readouterr().err
+
+
+def test_a_flag_question_on_a_complaint_with_no_flag_says_so(
+        default_policy: triage.Policy) -> None:
+    answer = triage.why_not(default_policy, {"id": "W", "channel": "phone",
+                                             "text": "空调坏了"}, "flags", "recurrence")
+    assert answer.summary == "it is decided with no flag"

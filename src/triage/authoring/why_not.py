@@ -129,7 +129,8 @@ def why_not(policy: Policy, complaint: Record, field: str, value: str, *,
     rules = policy._model.stages[stage].rules
     decided = decided_value(decision, field)
     has = value in decided if isinstance(decided, tuple) else decided == value
-    shown = ", ".join(decided) if isinstance(decided, tuple) else str(decided)
+    shown = (", ".join(decided) or "with no flag" if isinstance(decided, tuple)
+             else str(decided))
     held = set(holding.get(stage, ()))
     candidates = [i for i, r in enumerate(rules) if _sets(r, field, value)]
     if has:
