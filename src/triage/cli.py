@@ -116,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="why the complaint did not get this value (category=service): "
                          "each rule that sets it, the test that failed or what beat it")
     explain.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    explain.add_argument("--history", metavar="URL",
+                         help="decide with this case store's history (read only: the "
+                              "complaint is not recorded)")
     explain.set_defaults(run=_explain)
 
     check = sub.add_parser("check", help="validate a policy and report every problem")
@@ -405,7 +408,13 @@ def _explain(args: argparse.Namespace) -> int:
             raise TriageError("stdin must hold one JSON object")
         record = parsed
     try:
-        decision = policy.triage(record)
+        if args.history is not None:  # read only: the complaint is not recorded
+            with CaseStore(args.history) as store:
+                decision = policy.triage(record, history=store)
+        else:
+            decision = policy.triage(record)
+    except HistoryError:
+        raise
     except TriageError as exc:
         print(f"triage: invalid complaint: {exc}", file=sys.stderr)
         return EXIT_RECORDS

@@ -194,3 +194,15 @@ def test_the_durable_engine_decides_history_as_the_compiled_one(
         decided[item["id"]] = mine
     assert "repeat_complaint" in decided["R2"].flags
     assert decided["A3"].owner.role == "cs_manager"
+
+
+def test_explain_names_the_cases_and_facts_a_decision_used(
+        default_policy: triage.Policy, store: CaseStore) -> None:
+    from triage.authoring.explain import format_explanation  # noqa: PLC0415
+
+    record(default_policy, store, complaint("R1", CHARGE, 23))
+    again = default_policy.triage(complaint("R2", CHARGE, 25), history=store)
+    text = format_explanation(again, CHARGE, default_policy)
+    assert "History (customer C1, team cs_agent):" in text
+    assert "cases on the topic: R1 (linked)" in text
+    assert "open_cases_same_topic=1" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..decision import Decision, KeywordEvidence, RegexEvidence, StageScores
+from ..decision import Decision, HistoryUse, KeywordEvidence, RegexEvidence, StageScores
 from ..language.schema import STAGE_OUTPUTS
 from ..policy import Policy
 
@@ -65,6 +65,8 @@ def format_explanation(decision: Decision, text: str, policy: Policy, *,
                   *(f"  {line}" for line in decision.reply.text.splitlines())]
     for table in decision.scores.values():
         lines += ["", *format_scores(table, label)]
+    if decision.history is not None:
+        lines += ["", *format_history(decision.history)]
     lines += [
         "",
         f"Rules (policy {policy.name}, version {decision.policy_version}):",
@@ -132,3 +134,12 @@ def _context(text: str, start: int, end: int, colour: bool, width: int = 12) -> 
     right = min(len(text), end + width)
     snippet = highlight(text[left:right], [(start - left, end - left)], colour=colour)
     return ("…" if left else "") + snippet.replace("\n", " ") + ("…" if right < len(text) else "")
+
+
+def format_history(used: HistoryUse) -> list[str]:
+    """The case history a decision used: the customer, the cases on the topic (the linked
+    one first) and each fact counted, as ``triage explain`` prints it."""
+    cases = ", ".join(f"{c} (linked)" if c == used.linked_case else c for c in used.case_ids)
+    facts = ", ".join(f"{name}={value}" for name, value in used.facts)
+    return [f"History (customer {used.customer}, team {used.team or '-'}):",
+            f"  cases on the topic: {cases or 'none'}", f"  facts: {facts}"]
