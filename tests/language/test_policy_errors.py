@@ -135,6 +135,16 @@ def test_stage_cannot_set_another_stages_output(tmp_path: Path) -> None:
         ("unknown-key", "'severity' is set in the severity stage")]
 
 
+def test_a_rule_that_sets_only_a_secondary_output_is_refused(tmp_path: Path) -> None:
+    """A category rule setting only an escalation chain (or a subcategory) would leave the
+    stage's own value unset when it fires: refused at load, not a failure per complaint."""
+    text = MINIMAL.replace("set: {category: service}", "set: {subcategory: packaging}", 1)
+    text = text.replace("taxonomy:\n", "taxonomy:\n  subcategory: {packaging: 包装}\n", 1)
+    problems = problems_of(write_policy(tmp_path, {"policy.yaml": text}))
+    assert [p.code for p in problems] == ["missing-key"]
+    assert "must set category (it sets only subcategory)" in problems[0].message
+
+
 def test_regex_with_backreference_is_refused_with_the_reason(tmp_path: Path) -> None:
     """RE2 has no back-references: the author learns why at load time."""
     text = MINIMAL.replace("when: {text: [$attitude]}", r"when: {regex: '(a)\1'}")

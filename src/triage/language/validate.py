@@ -520,6 +520,17 @@ class _Validator:
         if condition is None or outputs is None or scoring is None:
             return None
         key = STAGE_OUTPUTS[stage][0]
+        if HIT_POLICY[stage] == "first" and key not in outputs and (
+                stage != "owner" or "escalate" not in outputs) and (
+                self.scoring.settings.get(stage, FIRST).hit != "score" or scoring[1]):
+            others = ", ".join(k for k in outputs)
+            self.problems.append(source.problem(
+                (*path, "set"), "missing-key",
+                f"a rule of the {stage} stage must set {key} (it sets only {others}): the "
+                "rule that fires decides the stage's value",
+                f"add {key}: ... to 'set'" + (" (or escalate: to raise the owner the other "
+                                               "rules give)" if stage == "owner" else "")))
+            return None
         if self.scoring.settings.get(stage, FIRST).hit == "score" and not scoring[1] and (
                 key not in outputs):
             self.problems.append(source.problem(
