@@ -200,3 +200,27 @@ def test_durable_engine_where_unavailable_says_why(monkeypatch: pytest.MonkeyPat
         expected = "pip install 'triage\\[durable\\]'"
     with pytest.raises(triage.EngineError, match=expected):
         triage.load_policy(engine="durable")
+
+
+SCORED_POLICY = triage.load_policy(FIXTURES / "scored")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_rule_ids_of_lean_decisions_are_those_of_the_built_explanation(
+        default_policy: triage.Policy, data: st.DataObject) -> None:
+    """Lean JSON takes the rule ids straight from the program's indexes (no hits built);
+    they are exactly the ids of the explanation once built, for first and scored stages
+    and for a record that gives its own request type."""
+    policy = data.draw(st.sampled_from([default_policy, SCORED_POLICY]))
+    record = dict(data.draw(complaints(policy)))
+    if data.draw(st.booleans()):
+        record["request_type"] = "inquiry"
+    fast = policy.triage(record).rules_by_stage()
+    built = policy.triage(record)
+    slow: dict[str, list[str]] = {}
+    for hit in list(built.explanation):
+        slow.setdefault(hit.stage, [])
+        if not hit.default:
+            slow[hit.stage].append(hit.rule_id)
+    assert fast == slow == built.rules_by_stage()

@@ -254,12 +254,26 @@ class Explanation(Sequence[RuleHit]):
     Behaves as an immutable tuple of ``RuleHit`` (and compares equal to one).
     """
 
-    __slots__ = ("_build", "_hits")
+    __slots__ = ("_build", "_hits", "_ids")
 
     def __init__(self, hits: Iterable[RuleHit] = (), *,
-                 build: Callable[[], tuple[RuleHit, ...]] | None = None) -> None:
+                 build: Callable[[], tuple[RuleHit, ...]] | None = None,
+                 ids: Callable[[], dict[str, list[str]]] | None = None) -> None:
         self._hits: tuple[RuleHit, ...] | None = None if build is not None else tuple(hits)
         self._build = build
+        self._ids = ids
+
+    def ids_by_stage(self) -> dict[str, list[str]]:
+        """The ids of the rules that fired per stage (an empty list: the default decided),
+        without building the hits when they are not built yet (lean JSON needs only these)."""
+        if self._hits is None and self._ids is not None:
+            return self._ids()
+        out: dict[str, list[str]] = {}
+        for hit in self._all():
+            ids = out.setdefault(hit.stage, [])
+            if not hit.default:
+                ids.append(hit.rule_id)
+        return out
 
     def _all(self) -> tuple[RuleHit, ...]:
         hits = self._hits
@@ -437,8 +451,11 @@ class Decision:
     def rules_by_stage(self) -> dict[str, list[str]]:
         """The ids of the rules that fired, per stage in the order stages run (an empty
         list: the stage's default decided)."""
+        explanation = self.explanation
+        if isinstance(explanation, Explanation):
+            return explanation.ids_by_stage()
         out: dict[str, list[str]] = {}
-        for hit in self.explanation:
+        for hit in explanation:
             ids = out.setdefault(hit.stage, [])
             if not hit.default:
                 ids.append(hit.rule_id)

@@ -26,7 +26,13 @@ from .engine.conditions import field_reader
 from .engine.context import Context
 from .engine.durable import durable_program
 from .engine.keywords import KeywordIndex, policy_literals
-from .engine.stages import CompiledStage, compile_stages, explain_fired, stage_scores
+from .engine.stages import (
+    CompiledStage,
+    compile_stages,
+    explain_fired,
+    fired_ids,
+    stage_scores,
+)
 from .errors import (
     CalendarError,
     ComplaintError,
@@ -372,7 +378,8 @@ class Policy:
             record.id, outputs["request_type"], outputs["handling"], outputs["category"],
             outputs.get("subcategory"), outputs["severity"], tuple(sorted(ctx.flags)),
             self._owners[owner], chain,
-            Explanation(build=partial(explain_fired, self._stages, trace, ctx)),
+            Explanation(build=partial(explain_fired, self._stages, trace, ctx),
+                        ids=partial(fired_ids, self._stages, trace, ctx)),
             self._model.version, deadlines, reply, warnings,
             ctx.received_at() if ctx.received_source else None, ctx.received_source,
             stage_scores(self._stages, trace.held) if trace.held else trace.held, used)
