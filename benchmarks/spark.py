@@ -82,6 +82,7 @@ def spark_run(parquet: Path, master: str) -> float:
     os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     spark = (SparkSession.builder.master(master).appName("triage-bench")
              .config("spark.driver.memory", "2g").config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     try:
