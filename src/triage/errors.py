@@ -256,6 +256,33 @@ class ComplaintError(TriageError):
         return "; ".join(parts) or "invalid complaint"
 
 
+class ColumnError(TriageError):
+    """A table's columns cannot be read as complaint records (``triage.spark``): lists
+    every missing or mistyped column, found from the schema before any row is read."""
+
+    def __init__(self, issues: Iterable[FieldIssue]) -> None:
+        self.issues: tuple[FieldIssue, ...] = tuple(issues)
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        count = len(self.issues)
+        lines = [f"  {i.field}: {i.message}" if i.field else f"  {i.message}"
+                 for i in self.issues]
+        return (f"the columns cannot be read as complaints ({count} problem"
+                f"{'' if count == 1 else 's'}):\n" + "\n".join(lines))
+
+
+class PolicyVersionError(TriageError):
+    """A worker would decide with another policy version than the one the job was
+    submitted with (changed files, another triage release): the job stops rather than
+    mix versions."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
 @dataclass(frozen=True, slots=True)
 class RecordError:
     """The result for one input record that could not be triaged; other records go on.

@@ -210,6 +210,11 @@ class Policy:
         return self._engine
 
     @property
+    def max_text_length(self) -> int:
+        """The longest complaint text this policy accepts (``load_policy``'s limit)."""
+        return self._max_text
+
+    @property
     def version(self) -> str:
         """Content hash of the policy files: recorded in every decision."""
         return self._model.version

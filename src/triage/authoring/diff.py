@@ -50,13 +50,21 @@ class DiffReport:
     decisions: tuple[DecisionChange, ...]
     compared: int
     by_field: Mapping[str, int] = field(default_factory=dict)
+    #: How many complaints change; None: all of them are in ``decisions``. Set when
+    #: ``decisions`` is a sample (``triage.spark.diff_dataframe``).
+    changed: int | None = None
+
+    @property
+    def changed_count(self) -> int:
+        """How many complaints' decisions change (``decisions`` may be a sample of them)."""
+        return len(self.decisions) if self.changed is None else self.changed
 
     def to_json(self) -> str:
         return json.dumps({
             "old_version": self.old_version, "new_version": self.new_version,
             "rules": [{"rule_id": r.rule_id, "change": r.change, "where": r.where,
                        "what": r.what} for r in self.rules],
-            "compared": self.compared, "changed": len(self.decisions),
+            "compared": self.compared, "changed": self.changed_count,
             "by_field": dict(self.by_field),
             "decisions": [{"complaint_id": d.complaint_id,
                            "fields": {k: {"before": b, "after": a}
@@ -68,7 +76,9 @@ class DiffReport:
         lines = [f"policy {self.old_version} -> {self.new_version}", "", "Rules:"]
         lines += [f"  {r.change:8} {r.rule_id}  {r.where}" + (f"  ({r.what})" if r.what else "")
                   for r in self.rules] or ["  (no rule changed)"]
-        lines += ["", f"Decisions: {len(self.decisions)} of {self.compared} complaints change"]
+        lines += ["", f"Decisions: {self.changed_count} of {self.compared} complaints change"
+                  + (f" (a sample of {len(self.decisions)} shown)"
+                     if self.changed_count > len(self.decisions) else "")]
         for d in self.decisions:
             lines.append(f"  {d.complaint_id}:")
             lines += [f"    {k}: {_show(b)} -> {_show(a)}" for k, (b, a) in d.fields.items()]
@@ -79,8 +89,32 @@ class DiffReport:
 
 
 def diff_policies(old: Policy, new: Policy,
-                  complaints: Iterable[Mapping[str, Any]] = ()) -> DiffReport:
-    """Compare ``old`` and ``new``: their rules, and their decisions on ``complaints``."""
+                  complaints: Iterable[Mapping[str, Any]] = (), *,
+                  now: datetime | None = None) -> DiffReport:
+    """Compare ``old`` and ``new``: their rules, and their decisions on ``complaints``;
+    ``now`` (default: the time of the call) stands in for a missing ``received_at``."""
+    changes: list[DecisionChange] = []
+    counts: Counter[str] = Counter()
+    compared = 0
+    if now is None:  # one clock for records without received_at, for both policies
+        now = datetime.now(UTC)
+    for record in complaints:
+        try:
+            a = decision_fields(old.triage(dict(record), now=now))
+            b = decision_fields(new.triage(dict(record), now=now))
+        except TriageError:
+            continue
+        compared += 1
+        delta = changed_fields(a, b)
+        if delta:
+            counts.update(delta.keys())
+            changes.append(DecisionChange(str(record.get("id", compared)), delta))
+    return DiffReport(old.version, new.version, rule_changes(old, new), tuple(changes),
+                      compared, dict(counts))
+
+
+def rule_changes(old: Policy, new: Policy) -> tuple[RuleChange, ...]:
+    """The rules added, removed and changed from ``old`` to ``new``, by rule id."""
     before, after = _rules(old), _rules(new)
     rules: list[RuleChange] = []
     for rule_id in sorted(before.keys() | after.keys()):
@@ -93,23 +127,13 @@ def diff_policies(old: Policy, new: Policy,
                                                   before[rule_id][1], after[rule_id][1],
                                                   strict=True) if b != a)
             rules.append(RuleChange(rule_id, "changed", after[rule_id][0], what))
-    changes: list[DecisionChange] = []
-    counts: Counter[str] = Counter()
-    compared = 0
-    now = datetime.now(UTC)  # one clock for records without received_at, for both policies
-    for record in complaints:
-        try:
-            a = _fields(old.triage(dict(record), now=now))
-            b = _fields(new.triage(dict(record), now=now))
-        except TriageError:
-            continue
-        compared += 1
-        delta = {k: (a[k], b[k]) for k in FIELDS if a[k] != b[k]}
-        if delta:
-            counts.update(delta.keys())
-            changes.append(DecisionChange(str(record.get("id", compared)), delta))
-    return DiffReport(old.version, new.version, tuple(rules), tuple(changes), compared,
-                      dict(counts))
+    return tuple(rules)
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]
+                   ) -> dict[str, tuple[Any, Any]]:
+    """The compared fields (``FIELDS``, in order) whose values differ, before and after."""
+    return {k: (before[k], after[k]) for k in FIELDS if before[k] != after[k]}
 
 
 def _rules(policy: Policy) -> dict[str, tuple[str, tuple[Any, ...]]]:
@@ -130,7 +154,8 @@ def _plain(value: Any) -> Any:
     return to_dict() if callable(to_dict) else value
 
 
-def _fields(decision: Decision) -> dict[str, Any]:
+def decision_fields(decision: Decision) -> dict[str, Any]:
+    """The values of a decision that ``diff`` compares (``FIELDS``), as plain JSON."""
     return {
         "request_type": decision.request_type, "handling": decision.handling,
         "category": decision.category, "subcategory": decision.subcategory,
