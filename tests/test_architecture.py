@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("triage.history",),
     ("triage.authoring", "triage.testing"),
     ("triage.integrations",),
+    ("triage.web",),
     ("triage.cli",),
 )
 PACKAGE = Path(triage.__file__).parent
