@@ -14,17 +14,22 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
+
+#: Why the web tests skip: each test module skips with it when the extra is missing (a
+#: conftest cannot skip, so this one imports Starlette only inside its fixtures).
 NO_WEB = 'the web extra is not installed (pip install "triage[web]"; .ci/run installs it)'
-pytest.importorskip("starlette", reason=NO_WEB)
-pytest.importorskip("uvicorn", reason=NO_WEB)
 
-from starlette.testclient import TestClient  # noqa: E402
 
-from triage.web import ServeOptions, create_app  # noqa: E402
+def need_web() -> None:
+    """Skip the calling test module, saying why, without Starlette and uvicorn."""
+    pytest.importorskip("starlette", reason=NO_WEB)
+    pytest.importorskip("uvicorn", reason=NO_WEB)
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where browser tests keep screenshots unless $TRIAGE_ARTIFACTS names a folder.
@@ -45,12 +50,15 @@ def folder(tmp_path: Path) -> Path:
     return target
 
 
-Make = Callable[..., TestClient]
+Make = Callable[..., "TestClient"]
 
 
 @pytest.fixture
 def make_client(folder: Path) -> Make:
     """Build an app over ``folder`` with the given options and a loopback client to it."""
+    from starlette.testclient import TestClient  # noqa: PLC0415
+
+    from triage.web import ServeOptions, create_app  # noqa: PLC0415
 
     def make(**options: Any) -> TestClient:
         return TestClient(create_app(folder, ServeOptions(**options)), base_url=LOOPBACK)
@@ -60,6 +68,7 @@ def make_client(folder: Path) -> Make:
 
 @pytest.fixture
 def client(make_client: Make) -> TestClient:
+    """A loopback client of a workbench with the default options."""
     return make_client()
 
 

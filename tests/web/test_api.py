@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.routing import Route
-from starlette.testclient import TestClient
+from .conftest import need_web
 
-from .conftest import COMPLAINT, Make
+need_web()
+
+from starlette.routing import Route  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
+
+from .conftest import COMPLAINT, Make  # noqa: E402
 
 
 def test_triage_answers_a_lean_decision_and_the_full_one_on_request(client: TestClient) -> None:

@@ -12,9 +12,13 @@ from typing import Any
 
 import pytest
 
-from triage.web import ServeOptions, create_app
+from .conftest import need_web
 
-from .conftest import COMPLAINT, ROOT_ARTIFACTS, running
+need_web()
+
+from triage.web import ServeOptions, create_app  # noqa: E402
+
+from .conftest import COMPLAINT, ROOT_ARTIFACTS, running  # noqa: E402
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 pytestmark = pytest.mark.skipif(

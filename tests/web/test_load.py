@@ -13,10 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import triage
-from triage.web import ServeOptions, create_app
+from .conftest import need_web
 
-from .conftest import ROOT, ROOT_ARTIFACTS, running
+need_web()
+
+import triage  # noqa: E402
+from triage.web import ServeOptions, create_app  # noqa: E402
+
+from .conftest import ROOT, ROOT_ARTIFACTS, running  # noqa: E402
 
 REQUESTS = 200
 #: At most this many requests per client (the publish normally ends within a few).

@@ -6,9 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from starlette.testclient import TestClient
+from .conftest import need_web
 
-from .conftest import COMPLAINT, Make, csrf_of
+need_web()
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from .conftest import COMPLAINT, Make, csrf_of  # noqa: E402
 
 
 def _try(client: TestClient, **fields: str) -> str:
@@ -115,7 +119,9 @@ def test_publish_serves_the_saved_policy_and_revert_goes_back(client: TestClient
     csrf = csrf_of(client)
     first = client.post("/v1/triage", json=COMPLAINT).json()["policy_version"]
     path = folder / "severity.yaml"
+    assert "没有要发布的修改" in client.get("/publish").text
     path.write_text(path.read_text("utf-8").replace("一般缺陷", "一般的缺陷"), "utf-8")
+    assert 'href="/impact"' in client.get("/publish").text  # saved, not yet published
     page = client.post("/publish", data={"csrf": csrf, "author": "王芳", "note": "措辞"})
     assert page.status_code == 200 and "已发布第 2 版" in page.text
     second = client.post("/v1/triage", json=COMPLAINT).json()["policy_version"]

@@ -284,7 +284,15 @@ class _Handlers:
             message, error = (text, None) if ok else (None, text)
             status = 200 if ok else 409
         return self._page("publish.html", request, status=status, message=message,
-                          error=error, versions=self.b.workspace.versions())
+                          error=error, versions=self.b.workspace.versions(),
+                          saved=await run_in_threadpool(self._saved_version))
+
+    def _saved_version(self) -> str | None:
+        """The version of the policy as saved in the folder (None: it does not load)."""
+        try:
+            return self.b.workspace.load().version
+        except PolicyError:
+            return None
 
     def _publish(self, author: str, note: str) -> tuple[bool, str]:
         result = self.b.store.reload(self.b.workspace.root)
@@ -312,7 +320,8 @@ class _Handlers:
             return _error(400, str(exc))
         return self._page("publish.html", request, status=200 if ok else 409,
                           message=text if ok else None, error=None if ok else text,
-                          versions=self.b.workspace.versions())
+                          versions=self.b.workspace.versions(),
+                          saved=await run_in_threadpool(self._saved_version))
 
     async def login(self, request: Request) -> Response:
         keys = self.b.keys
