@@ -155,6 +155,20 @@ def test_links_out_of_the_folder_are_not_followed(make_client: Make, folder: Pat
     assert "cases/linked.yaml" not in client.get("/v1/policy").json()["files"]
 
 
+def test_reply_templates_stay_sandboxed(client: TestClient, folder: Path) -> None:
+    """A reply template that reaches for Python internals is refused at save, at its line,
+    and the template on disk is unchanged."""
+    path = folder / "scripts_cn" / "closing.j2"
+    before = path.read_text(encoding="utf-8")
+    answer = _save(client, folder, "scripts_cn/closing.j2", headers={
+        "X-CSRF-Token": csrf_of(client)},
+        text=before + "{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    assert answer.status_code == 422
+    (problem,) = [p for p in answer.json()["problems"] if p["severity"] == "error"]
+    assert problem["path"] == "scripts_cn/closing.j2" and problem["line"] > 1
+    assert path.read_text(encoding="utf-8") == before
+
+
 def test_request_bodies_are_size_limited(make_client: Make) -> None:
     """A body over the limit is a 413, whether it says its length or is sent in chunks."""
     client = make_client(max_body=10_000)

@@ -74,6 +74,7 @@ def test_a_save_is_written_only_when_the_policy_loads_and_keeps_the_old_text(
     assert (kept / "text").read_text(encoding="utf-8") == before
     assert "李娜" in (kept / "meta.json").read_text(encoding="utf-8")
     assert not [p for p in folder.iterdir() if p.name.startswith(".severity")]
+    assert "被 李娜 的保存替换" in client.get("/edit?file=severity.yaml").text
 
 
 def test_the_editor_page_numbers_lines_and_lists_the_files(client: TestClient) -> None:

@@ -204,10 +204,11 @@ class _Handlers:
             text = ws.read(name)
         except WorkspaceError as exc:
             return self._page("edit.html", request, status=404, files=files, name="",
-                              text="", error=str(exc), line=0)
+                              text="", error=str(exc), line=0, saves=[])
         line = request.query_params.get("line", "0")
         return self._page("edit.html", request, files=files, name=name, text=text,
-                          error=None, line=int(line) if line.isdigit() else 0)
+                          error=None, line=int(line) if line.isdigit() else 0,
+                          saves=ws.saves(name)[:20])
 
     async def save(self, request: Request) -> Response:
         refused = self._refuse_write(request)

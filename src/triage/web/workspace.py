@@ -70,6 +70,15 @@ class Version:
                 "author": self.author, "when": self.when, "note": self.note}
 
 
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """A text a save replaced: kept as number N, replaced by ``author`` at ``when``."""
+
+    number: int
+    author: str
+    when: str
+
+
 def problem_dict(problem: Problem, root_name: str) -> dict[str, Any]:
     """A problem's JSON form, with ``path``: its file relative to the policy folder."""
     data = problem.to_dict()
@@ -191,6 +200,18 @@ class Workspace:
         target.mkdir()
         (target / "text").write_text(old, encoding="utf-8")
         _write_json(target / "meta.json", {"file": name, "author": author, "when": _now()})
+
+    def saves(self, name: str) -> list[Saved]:
+        """The texts ``name`` had before each save, newest first, with who replaced them."""
+        folder = self.root / STATE / "saves"
+        found = []
+        if folder.is_dir():
+            for meta in sorted(folder.glob("*/meta.json"), reverse=True):
+                data = json.loads(meta.read_text(encoding="utf-8"))
+                if data.get("file") == name:
+                    found.append(Saved(int(meta.parent.name), str(data["author"]),
+                                       str(data["when"])))
+        return found
 
     def record_publish(self, policy_version: str, author: str, note: str = "") -> Version:
         """Keep a copy of every editable file as published version N (who, when)."""
