@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("triage.authoring", "triage.testing"),
     ("triage.integrations",),
     ("triage.spark",),
+    ("triage.web",),
     ("triage.cli",),
 )
 PACKAGE = Path(triage.__file__).parent

@@ -49,6 +49,8 @@ def test_wheel_contains_the_default_policy_and_data(wheel: Path) -> None:
     assert "triage/py.typed" in names
     assert {"triage/_bundled/examples/complaints.jsonl", "triage/_bundled/corpus/corpus.jsonl",
             "triage/_bundled/corpus/holdout.jsonl"} <= names  # triage diff's default sample
+    assert {"triage/web/templates/base.html", "triage/web/templates/try.html",
+            "triage/web/static/workbench.js", "triage/web/static/workbench.css"} <= names
 
 
 def test_unpacked_wheel_routes_the_examples_with_its_bundled_policy(

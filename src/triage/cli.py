@@ -154,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _labelled_parsers(sub)
     _history_parsers(sub)
+    _serve_parser(sub)
 
     guard = sub.add_parser("guard", help="find forbidden phrases (服务忌语) in a draft reply")
     guard.add_argument("input", nargs="?", default="-", help="text file, or - for stdin")
@@ -775,6 +776,56 @@ def _demo_month(args: argparse.Namespace) -> int:
         return EXIT_RECORDS
     print(f"triage demo-month: wrote {made.cases} cases and {made.events} events of "
           f"{made.month} to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _serve_parser(sub: Any) -> None:
+    """``triage serve``: the policy workbench (the ``web`` extra)."""
+    serve = sub.add_parser("serve", help="the policy workbench: try, edit, test and publish "
+                           "rules in a web page, and a JSON API under /v1/")
+    serve.add_argument("policy", nargs="?", help="the policy folder to edit and serve "
+                       "(default: as for --policy of the other commands, a folder only)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default "
+                       "127.0.0.1; any other needs a token)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument("--token", help="the token every write needs (default: "
+                       "$TRIAGE_SERVE_TOKEN)")
+    serve.add_argument("--read-only", action="store_true",
+                       help="no saving, publishing or reverting (a shared demo)")
+    serve.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve until interrupted; exit 2 without the web extra or with an unsafe binding."""
+    try:
+        import uvicorn  # noqa: PLC0415
+
+        from .web import ServeOptions, check_bind, create_app  # noqa: PLC0415
+    except ModuleNotFoundError as exc:
+        print(f"triage serve: {exc.name} is not installed: pip install \"triage[web]\"",
+              file=sys.stderr)
+        return EXIT_RECORDS
+    from .web.options import TOKEN_VARIABLE  # noqa: PLC0415
+
+    options = ServeOptions(host=args.host, port=args.port,
+                           token=args.token or os.environ.get(TOKEN_VARIABLE) or None,
+                           read_only=args.read_only)
+    try:
+        check_bind(options)
+    except TriageError as exc:
+        print(f"triage serve: {exc}", file=sys.stderr)
+        return EXIT_RECORDS
+    where = locate_policy(args.policy).path
+    if where is None or not where.is_dir():
+        print("triage serve: give the policy folder to edit (the bundled policy is read-only "
+              "inside the package): e.g. triage serve rules/", file=sys.stderr)
+        return EXIT_RECORDS
+    app = create_app(where, options)
+    mode = ("read-only" if options.read_only else
+            "writes need the token" if options.token else "loopback only")
+    print(f"triage serve: {where} on http://{args.host}:{args.port}/ ({mode})",
+          file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return EXIT_OK
 
 

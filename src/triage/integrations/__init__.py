@@ -2,6 +2,6 @@
 
 Owns ``batch`` (JSON lines in, decisions out, in order, on worker processes) and
 ``store`` (``PolicyStore``: the live policy, swapped atomically on reload). Later
-integrations (case history, Spark, the web workbench) sit at this level too. May import
-everything below it; only the CLI imports it.
+integrations (Spark) sit at this level too; the web workbench (``triage.web``) sits
+just above. May import everything below it; only the workbench and the CLI import it.
 """
