@@ -30,11 +30,11 @@ from .authoring.fit import (
     stages_to_fit,
     weight_changes,
 )
-from .authoring.labelled import Observed, load_labelled, observe
+from .authoring.labelled import Observed, complaint_records, load_labelled, observe
 from .authoring.patch import weight_patch
 from .authoring.rendering import template_problems
 from .authoring.why_not import parse_question, why_not
-from .complaint import Channel, blank_line
+from .complaint import Channel
 from .decision import Decision, Detail
 from .errors import HistoryError, PolicyError, Problem, RecordError, TriageError, format_report
 from .history import CaseStore
@@ -446,7 +446,7 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_RECORDS
     sample: list[dict[str, object]] = []
     if args.corpus:
-        sample = list(_records(Path(args.corpus)))
+        sample = list(complaint_records(Path(args.corpus)))
     errors = template_problems(policy)  # templates that fail at run time
     warnings = (*policy.warnings, *analyse(policy, sample))
     found = (*errors, *warnings)
@@ -461,20 +461,6 @@ def _check(args: argparse.Namespace) -> int:
     if errors:
         return EXIT_RECORDS
     return EXIT_WARNINGS if (args.strict and warnings) else EXIT_OK
-
-
-def _records(path: Path) -> Iterator[dict[str, object]]:
-    """The JSON objects of a JSON-lines file (a corpus line's ``complaint``, if it has one)."""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if blank_line(line):
-            continue
-        try:
-            data = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(data, dict):
-            inner = data.get("complaint")
-            yield inner if isinstance(inner, dict) else data
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -494,7 +480,7 @@ def _diff(args: argparse.Namespace) -> int:
         _print_policy_error(exc, args.format)
         return EXIT_RECORDS
     sources = [Path(args.complaints)] if args.complaints else _sample_files()
-    records = [record for source in sources for record in _records(source)]
+    records = [record for source in sources for record in complaint_records(source)]
     report = diff_policies(old, new, records)
     print(report.to_json() if args.format == "json" else report.format())
     return EXIT_OK

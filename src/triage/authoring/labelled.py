@@ -14,12 +14,13 @@ still read.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..complaint import blank_line
 from ..decision import Decision
 from ..errors import Problem, TriageError
 from ..policy import Policy
@@ -46,6 +47,22 @@ class Labelled:
         domain = product.get("domain") if isinstance(product, dict) else None
         return {"domain": str(domain or "none"),
                 "channel": str(self.complaint.get("channel") or "none")}
+
+
+def complaint_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a JSON-lines file, each corpus line's ``complaint`` when it has
+    one (the sample of ``triage diff`` and the workbench's Impact); lines that are not
+    JSON objects are skipped."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if blank_line(line):
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            inner = data.get("complaint")
+            yield inner if isinstance(inner, dict) else data
 
 
 def load_labelled(paths: Iterable[str | Path]) -> tuple[list[Labelled], list[Problem]]:

@@ -28,7 +28,8 @@ from starlette.staticfiles import StaticFiles
 from ..authoring.cases import CaseResult, run_all
 from ..authoring.diff import FIELDS, diff_policies
 from ..authoring.explain import format_explanation
-from ..complaint import Channel, blank_line
+from ..authoring.labelled import complaint_records
+from ..complaint import Channel
 from ..errors import ComplaintError, PolicyError, Problem, TriageError
 from ..integrations.store import PolicyStore
 from ..policy import bundled_policy_path
@@ -104,19 +105,7 @@ def sample_files() -> list[Path]:
 
 
 def _records(paths: tuple[Path, ...]) -> list[dict[str, Any]]:
-    out = []
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if blank_line(line):
-                continue
-            try:
-                data = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(data, dict):
-                inner = data.get("complaint")
-                out.append(inner if isinstance(inner, dict) else data)
-    return out
+    return [record for path in paths for record in complaint_records(path)]
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
