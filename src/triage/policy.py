@@ -292,8 +292,7 @@ class Policy:
             ctx, trace = self._run(record, now)
             used = None
             if history is not None and self._reads_history:
-                first = self._decide(record, ctx, trace)
-                facts, used = self._history_facts(history, record, first, ctx.received_at())
+                facts, used = self._history_facts(history, record, ctx, trace)
                 if facts is not None:
                     ctx, trace = self._run(record, now, facts)
             return self._decide(record, ctx, trace, used), ctx
@@ -314,20 +313,21 @@ class Policy:
                    for name, stage in self._stages.items()}
         return decision, holding, ctx
 
-    def _history_facts(self, history: HistorySource, record: Complaint, first: Decision,
-                       at: datetime) -> tuple[_Facts | None, HistoryUse | None]:
-        """The ``history.*`` facts of a complaint as first decided (its topic and team), and
-        what the decision records of them; None without a customer id to match on."""
+    def _history_facts(self, history: HistorySource, record: Complaint, ctx: Context,
+                       trace: Fired) -> tuple[_Facts | None, HistoryUse | None]:
+        """The ``history.*`` facts of a complaint as the run without them decided it (its
+        topic and team: only the outputs, no deadlines or reply), and what the decision
+        records of them; None without a customer id to match on."""
         customer = record.customer.id if record.customer is not None else None
         if not customer:
             return None, None
         spec = self._model.meta.history
         product = record.product.model if record.product is not None else None
-        topic = {"category": first.category, "subcategory": first.subcategory,
-                 "product": product}
-        team = first.owner.role
+        topic = {"category": ctx.outputs["category"],
+                 "subcategory": ctx.outputs.get("subcategory"), "product": product}
+        team = self._owner(ctx, trace)[0]
         raw = history.history_facts(
-            customer, at=at, window_days=spec.window_days, team=team,
+            customer, at=ctx.received_at(), window_days=spec.window_days, team=team,
             team_subcategories=tuple(spec.team_subcategories),
             **{k: (v if k in spec.topic else None) for k, v in topic.items()})
         facts = _Facts(raw.open_cases_same_topic, raw.complaints_30d, raw.rejected_answers,
@@ -355,17 +355,7 @@ class Policy:
                 used: HistoryUse | None = None) -> Decision:
         """The decision of a program run (``_run``): deadlines, reply, explanation."""
         outputs = ctx.outputs
-        owner = outputs.get("owner") or self._base_owner(ctx, trace.owner)
-        escalation = outputs.get("escalation")
-        chain = (tuple(self._owners[r] for r in escalation) if escalation is not None
-                 else self._escalation[owner])
-        raise_by = outputs.get("escalate")
-        if raise_by is not None and chain:
-            if raise_by == "first_case":
-                level = ctx.history.first_case_level if ctx.history is not None else None
-                raise_by = (level or 0) + 1
-            steps = min(int(raise_by), len(chain))
-            owner, chain = chain[steps - 1].role, chain[steps:]
+        owner, chain = self._owner(ctx, trace)
         deadlines: tuple[Deadline, ...] = ()
         warnings: tuple[str, ...] = ()
         timed = self._stages.get("deadlines")
@@ -388,6 +378,24 @@ class Policy:
             self._model.version, deadlines, reply, warnings,
             ctx.received_at() if ctx.received_source else None, ctx.received_source,
             stage_scores(self._stages, trace.held) if trace.held else trace.held, used)
+
+    def _owner(self, ctx: Context, trace: Fired) -> tuple[str, tuple[RoleRef, ...]]:
+        """The owner role and its escalation chain as decided: the owner rule's (or the
+        owner the other rules give, for a rule that only escalates), raised by
+        ``escalate`` levels along the chain."""
+        outputs = ctx.outputs
+        owner = outputs.get("owner") or self._base_owner(ctx, trace.owner)
+        escalation = outputs.get("escalation")
+        chain = (tuple(self._owners[r] for r in escalation) if escalation is not None
+                 else self._escalation[owner])
+        raise_by = outputs.get("escalate")
+        if raise_by is not None and chain:
+            if raise_by == "first_case":
+                level = ctx.history.first_case_level if ctx.history is not None else None
+                raise_by = (level or 0) + 1
+            steps = min(int(raise_by), len(chain))
+            owner, chain = chain[steps - 1].role, chain[steps:]
+        return owner, chain
 
     def _base_owner(self, ctx: Context, fired: int) -> str:
         """The owner when the owner rule that fired only raises the level (``escalate``
