@@ -30,7 +30,13 @@ from .authoring.fit import (
     stages_to_fit,
     weight_changes,
 )
-from .authoring.labelled import Observed, complaint_records, load_labelled, observe
+from .authoring.labelled import (
+    Observed,
+    complaint_records,
+    load_labelled,
+    observe,
+    sample_files,
+)
 from .authoring.patch import weight_patch
 from .authoring.rendering import template_problems
 from .authoring.why_not import parse_question, why_not
@@ -42,7 +48,7 @@ from .integrations.batch import decide_line, triage_lines
 from .integrations.discovery import ENV_VARIABLE, locate_policy
 from .integrations.output import AtomicOutput, refuse_same_file, skip_decided
 from .language.schema import policy_json_schema
-from .policy import Policy, bundled_policy_path, load_policy
+from .policy import Policy, load_policy
 
 EXIT_OK, EXIT_FATAL, EXIT_RECORDS = 0, 1, 2
 _POLICY_HELP = (f"policy directory or file (default: ${ENV_VARIABLE}, policy = in triage.toml "
@@ -479,23 +485,11 @@ def _diff(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         _print_policy_error(exc, args.format)
         return EXIT_RECORDS
-    sources = [Path(args.complaints)] if args.complaints else _sample_files()
+    sources = [Path(args.complaints)] if args.complaints else sample_files()
     records = [record for source in sources for record in complaint_records(source)]
     report = diff_policies(old, new, records)
     print(report.to_json() if args.format == "json" else report.format())
     return EXIT_OK
-
-
-def _sample_files() -> list[Path]:
-    """``triage diff``'s default complaints: the bundled examples and labelled corpus
-    (inside the installed package, or in a checkout of the repository)."""
-    bundled = bundled_policy_path().parent
-    if bundled.name == "_bundled":
-        names = ["examples/complaints.jsonl", "corpus/corpus.jsonl", "corpus/holdout.jsonl"]
-    else:
-        names = ["examples/complaints.jsonl", "tests/corpus/corpus.jsonl",
-                 "tests/corpus/holdout.jsonl"]
-    return [bundled / name for name in names if (bundled / name).is_file()]
 
 
 def _test(args: argparse.Namespace) -> int:

@@ -81,7 +81,8 @@ class DiffReport:
                      if self.changed_count > len(self.decisions) else "")]
         for d in self.decisions:
             lines.append(f"  {d.complaint_id}:")
-            lines += [f"    {k}: {_show(b)} -> {_show(a)}" for k, (b, a) in d.fields.items()]
+            lines += [f"    {k}: {show_value(b)} -> {show_value(a)}"
+                      for k, (b, a) in d.fields.items()]
         if self.by_field:
             lines += ["", "| field | complaints changed |", "|---|--:|"]
             lines += [f"| {k} | {self.by_field[k]} |" for k in FIELDS if k in self.by_field]
@@ -166,7 +167,8 @@ def decision_fields(decision: Decision) -> dict[str, Any]:
     }
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """An output value as the diff report shows it (``{k: v}``, ``[a, b]``, text)."""
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
     if isinstance(value, list):

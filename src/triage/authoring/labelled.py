@@ -23,7 +23,7 @@ from typing import Any
 from ..complaint import blank_line
 from ..decision import Decision
 from ..errors import Problem, TriageError
-from ..policy import Policy
+from ..policy import Policy, bundled_policy_path
 from .cases import case_files, load_cases
 
 
@@ -63,6 +63,19 @@ def complaint_records(path: Path) -> Iterator[dict[str, Any]]:
         if isinstance(data, dict):
             inner = data.get("complaint")
             yield inner if isinstance(inner, dict) else data
+
+
+def sample_files() -> list[Path]:
+    """The default complaints of ``triage diff`` and the workbench's Impact: the bundled
+    examples and labelled corpus (inside the installed package, or in a checkout of the
+    repository)."""
+    bundled = bundled_policy_path().parent
+    if bundled.name == "_bundled":
+        names = ["examples/complaints.jsonl", "corpus/corpus.jsonl", "corpus/holdout.jsonl"]
+    else:
+        names = ["examples/complaints.jsonl", "tests/corpus/corpus.jsonl",
+                 "tests/corpus/holdout.jsonl"]
+    return [bundled / name for name in names if (bundled / name).is_file()]
 
 
 def load_labelled(paths: Iterable[str | Path]) -> tuple[list[Labelled], list[Problem]]:

@@ -26,13 +26,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..authoring.cases import CaseResult, run_all
-from ..authoring.diff import FIELDS, diff_policies
+from ..authoring.diff import FIELDS, diff_policies, show_value
 from ..authoring.explain import format_explanation
-from ..authoring.labelled import complaint_records
+from ..authoring.labelled import complaint_records, sample_files
 from ..complaint import Channel
 from ..errors import ComplaintError, PolicyError, Problem, TriageError
 from ..integrations.store import PolicyStore
-from ..policy import bundled_policy_path
 from .openapi import openapi_document
 from .options import ServeOptions
 from .security import LOOPBACK_HOSTS, SESSION_COOKIE, Guard, Keys
@@ -90,18 +89,6 @@ def create_app(policy_dir: str | Path, options: ServeOptions | None = None) -> S
     hosts = frozenset({*LOOPBACK_HOSTS, options.host}) if options.loopback else None
     app.add_middleware(Guard, max_body=options.max_body, hosts=hosts)
     return app
-
-
-def sample_files() -> list[Path]:
-    """Impact's default complaints: the bundled examples and labelled corpus (inside the
-    installed package, or in a checkout of the repository)."""
-    bundled = bundled_policy_path().parent
-    if bundled.name == "_bundled":
-        names = ["examples/complaints.jsonl", "corpus/corpus.jsonl", "corpus/holdout.jsonl"]
-    else:
-        names = ["examples/complaints.jsonl", "tests/corpus/corpus.jsonl",
-                 "tests/corpus/holdout.jsonl"]
-    return [bundled / name for name in names if (bundled / name).is_file()]
 
 
 def _records(paths: tuple[Path, ...]) -> list[dict[str, Any]]:
@@ -251,11 +238,11 @@ class _Handlers:
                 if changes:
                     moves: dict[str, int] = {}
                     for _, before, after in changes:
-                        move = f"{_plain(before)} → {_plain(after)}"
+                        move = f"{show_value(before)} → {show_value(after)}"
                         moves[move] = moves.get(move, 0) + 1
                     groups.append({"field": key, "count": len(changes),
                                    "moves": sorted(moves.items(), key=lambda m: -m[1]),
-                                   "changes": [(c, _plain(b), _plain(a))
+                                   "changes": [(c, show_value(b), show_value(a))
                                                for c, b, a in changes[:50]]})
         root = self.b.workspace.root.name
         return self._page("impact.html", request, report=report, groups=groups,
@@ -433,14 +420,6 @@ def _form_record(form: Mapping[str, str]) -> tuple[dict[str, Any] | None, str | 
 def _author(value: object) -> str:
     text = value.strip()[:60] if isinstance(value, str) else ""
     return text or "匿名"
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    return str(value)
 
 
 def _complaint_error(exc: ComplaintError) -> JSONResponse:
