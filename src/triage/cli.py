@@ -772,6 +772,13 @@ def _serve_parser(sub: Any) -> None:
                        "$TRIAGE_SERVE_TOKEN)")
     serve.add_argument("--read-only", action="store_true",
                        help="no saving, publishing or reverting (a shared demo)")
+    serve.add_argument("--corpus", action="append", default=[], metavar="FILE",
+                       help="JSON-lines complaints (records or labelled corpus lines) that "
+                       "Impact decides; repeatable (default: the bundled examples and "
+                       "labelled corpus)")
+    serve.add_argument("--watch", type=float, default=2.0, metavar="SECONDS",
+                       help="look at the policy folder this often and serve a change made "
+                       "outside the workbench, e.g. a deploy (default 2; 0: never)")
     serve.set_defaults(run=_serve)
 
 
@@ -787,9 +794,15 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_RECORDS
     from .web.options import TOKEN_VARIABLE  # noqa: PLC0415
 
+    corpus = tuple(Path(c) for c in args.corpus)
+    missing = [str(c) for c in corpus if not c.is_file()]
+    if missing:
+        print(f"triage serve: no such corpus file: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_RECORDS
     options = ServeOptions(host=args.host, port=args.port,
                            token=args.token or os.environ.get(TOKEN_VARIABLE) or None,
-                           read_only=args.read_only)
+                           read_only=args.read_only, corpus=corpus,
+                           watch=args.watch if args.watch > 0 else None)
     try:
         check_bind(options)
     except TriageError as exc:

@@ -50,6 +50,12 @@ def folder(tmp_path: Path) -> Path:
     return target
 
 
+def draft_of(folder: Path) -> Path:
+    """The workbench's draft of ``folder`` (made when the app starts): where authors'
+    saves go until they publish."""
+    return folder / ".workbench" / "draft" / folder.name
+
+
 Make = Callable[..., "TestClient"]
 
 

@@ -113,6 +113,7 @@ def test_an_author_tries_edits_tests_and_publishes(browser: Any, folder: Path) -
         browser.find_element(By.ID, "author").send_keys("王芳")
         browser.find_element(By.ID, "save").click()
         _wait(browser, lambda d: "已保存" in d.find_element(By.ID, "status").text)
+        assert (folder / "severity.yaml").read_text(encoding="utf-8") == source  # a draft
 
         browser.get(f"{base}/test")
         summary = browser.find_element(By.ID, "summary").text
@@ -120,10 +121,13 @@ def test_an_author_tries_edits_tests_and_publishes(browser: Any, folder: Path) -
         assert passed == total and int(total) > 100
 
         browser.get(f"{base}/publish")
+        assert "severity.yaml" in browser.find_element(By.ID, "draft-changes").text
+        _shot(browser, "workbench-publish.png")
         browser.find_element(By.NAME, "author").send_keys("王芳")
         browser.find_element(By.ID, "publish").click()
         message = _wait(browser, lambda d: d.find_elements(By.ID, "publish-message"))
         assert "已发布" in message[0].text
+        assert "一般的缺陷" in (folder / "severity.yaml").read_text(encoding="utf-8")
 
         _try(browser, base)
         new = browser.find_element(By.ID, "decision-version").text

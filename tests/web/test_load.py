@@ -20,7 +20,7 @@ need_web()
 import triage  # noqa: E402
 from triage.web import ServeOptions, create_app  # noqa: E402
 
-from .conftest import ROOT, ROOT_ARTIFACTS, running  # noqa: E402
+from .conftest import ROOT, ROOT_ARTIFACTS, draft_of, running  # noqa: E402
 
 REQUESTS = 200
 #: At most this many requests per client (the publish normally ends within a few).
@@ -61,8 +61,8 @@ def test_200_concurrent_triages_while_a_publish_happens(folder: Path) -> None:
     (sent after the publish) is the new version."""
     records = _records()
     old_policy = triage.load_policy(folder)
-    path = folder / "severity.yaml"
     app = create_app(folder, ServeOptions())
+    path = draft_of(folder) / "severity.yaml"
     with running(app) as base:
         port = int(base.rsplit(":", 1)[1])
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -71,7 +71,7 @@ def test_200_concurrent_triages_while_a_publish_happens(folder: Path) -> None:
         connection.close()
         csrf = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
         path.write_text(path.read_text("utf-8").replace("一般缺陷", "一般的缺陷"), "utf-8")
-        new_policy = triage.load_policy(folder)
+        new_policy = triage.load_policy(draft_of(folder))
         expected = {old_policy.version: [_expected(old_policy, r) for r in records],
                     new_policy.version: [_expected(new_policy, r) for r in records]}
         gate = threading.Barrier(REQUESTS + 1)

@@ -140,7 +140,8 @@ def test_saves_stay_inside_the_policy_folder(client: TestClient, folder: Path,
 
 def test_links_out_of_the_folder_are_not_followed(make_client: Make, folder: Path,
                                                   tmp_path: Path) -> None:
-    """A file or folder inside that links outside is neither saved through nor read."""
+    """A file or folder inside that links outside is neither saved through nor read, and
+    the draft does not copy it."""
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "target.yaml").write_text("cases: []\n", encoding="utf-8")
@@ -153,6 +154,7 @@ def test_links_out_of_the_folder_are_not_followed(make_client: Make, folder: Pat
         assert client.get(f"/edit?file={name}").status_code == 404
     assert (outside / "target.yaml").read_text(encoding="utf-8") == "cases: []\n"
     assert "cases/linked.yaml" not in client.get("/v1/policy").json()["files"]
+    assert not (folder / ".workbench" / "draft" / "rules" / "linked_dir").exists()
 
 
 def test_reply_templates_stay_sandboxed(client: TestClient, folder: Path) -> None:

@@ -12,7 +12,7 @@ need_web()
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from .conftest import COMPLAINT, Make, csrf_of  # noqa: E402
+from .conftest import COMPLAINT, Make, csrf_of, draft_of  # noqa: E402
 
 
 def _try(client: TestClient, **fields: str) -> str:
@@ -56,9 +56,10 @@ def test_try_says_what_is_wrong_with_the_form(client: TestClient) -> None:
 def test_a_save_is_written_only_when_the_policy_loads_and_keeps_the_old_text(
         client: TestClient, folder: Path) -> None:
     """A typo is refused with the problem at its line (the file unchanged); a good text is
-    written, and the text it replaced is kept with who saved."""
+    written to the draft (the published folder unchanged), and the text it replaced is
+    kept with who saved."""
     csrf = {"X-CSRF-Token": csrf_of(client)}
-    path = folder / "severity.yaml"
+    path = draft_of(folder) / "severity.yaml"
     before = path.read_text(encoding="utf-8")
     bad = client.post("/edit/save", headers=csrf, json={
         "file": "severity.yaml", "text": before.replace("    rules:", "    rulez:", 1)})
@@ -70,10 +71,11 @@ def test_a_save_is_written_only_when_the_policy_loads_and_keeps_the_old_text(
         "file": "severity.yaml", "text": good, "author": "李娜"})
     assert saved.status_code == 200 and saved.json()["saved"] is True
     assert path.read_text(encoding="utf-8") == good
+    assert (folder / "severity.yaml").read_text(encoding="utf-8") == before
     (kept,) = (folder / ".workbench" / "saves").iterdir()
     assert (kept / "text").read_text(encoding="utf-8") == before
     assert "李娜" in (kept / "meta.json").read_text(encoding="utf-8")
-    assert not [p for p in folder.iterdir() if p.name.startswith(".severity")]
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".severity")]
     assert "被 李娜 的保存替换" in client.get("/edit?file=severity.yaml").text
 
 
@@ -87,10 +89,10 @@ def test_the_editor_page_numbers_lines_and_lists_the_files(client: TestClient) -
 
 def test_test_page_shows_a_failing_case_with_expected_and_decided(
         client: TestClient, folder: Path) -> None:
-    """The Test page runs the saved policy's cases: all pass on the default; a wrong
+    """The Test page runs the draft's cases: all pass on the default; a wrong
     expectation shows the field, expected and decided, and the rules that fired."""
     assert re.search(r'id="summary">(\d+)/\1 ', client.get("/test").text)
-    smoke = folder / "cases" / "smoke.yaml"
+    smoke = draft_of(folder) / "cases" / "smoke.yaml"
     smoke.write_text(smoke.read_text("utf-8").replace("category: repair_quality",
                                                       "category: service", 1), "utf-8")
     page = client.get("/test").text
@@ -101,10 +103,10 @@ def test_test_page_shows_a_failing_case_with_expected_and_decided(
 
 def test_impact_groups_the_changed_decisions_by_output(client: TestClient,
                                                        folder: Path) -> None:
-    """Impact compares the serving policy with the saved one on the sample corpus and
+    """Impact compares the serving policy with the draft on the sample corpus and
     groups the changes by output field."""
     assert "0 条的判定会变" in client.get("/impact").text
-    path = folder / "severity.yaml"
+    path = draft_of(folder) / "severity.yaml"
     path.write_text(path.read_text("utf-8").replace("set: {severity: general}",
                                                     "set: {severity: severe}", 1), "utf-8")
     page = client.get("/impact").text
@@ -119,12 +121,15 @@ def test_publish_serves_the_saved_policy_and_revert_goes_back(client: TestClient
     list who published; a revert puts the first version back and serves it."""
     csrf = csrf_of(client)
     first = client.post("/v1/triage", json=COMPLAINT).json()["policy_version"]
-    path = folder / "severity.yaml"
+    path = draft_of(folder) / "severity.yaml"
     assert "没有要发布的修改" in client.get("/publish").text
     path.write_text(path.read_text("utf-8").replace("一般缺陷", "一般的缺陷"), "utf-8")
-    assert 'href="/impact"' in client.get("/publish").text  # saved, not yet published
+    page = client.get("/publish").text  # saved, not yet published
+    assert 'href="/impact"' in page and "<code>severity.yaml</code>：修改" in page
+    assert client.post("/v1/triage", json=COMPLAINT).json()["policy_version"] == first
     page = client.post("/publish", data={"csrf": csrf, "author": "王芳", "note": "措辞"})
     assert page.status_code == 200 and "已发布第 2 版" in page.text
+    assert "一般的缺陷" in (folder / "severity.yaml").read_text("utf-8")
     second = client.post("/v1/triage", json=COMPLAINT).json()["policy_version"]
     assert second != first
     versions = client.get("/v1/versions").json()
@@ -133,6 +138,7 @@ def test_publish_serves_the_saved_policy_and_revert_goes_back(client: TestClient
     assert back.status_code == 200 and "已发布第 3 版" in back.text
     assert client.post("/v1/triage", json=COMPLAINT).json()["policy_version"] == first
     assert "一般缺陷" in path.read_text("utf-8")
+    assert "一般缺陷" in (folder / "severity.yaml").read_text("utf-8")
 
 
 def test_publish_is_refused_when_a_case_fails_and_the_old_version_serves(
@@ -140,7 +146,8 @@ def test_publish_is_refused_when_a_case_fails_and_the_old_version_serves(
     """A saved change that breaks a case is not published (409, the failures listed); the
     version serving stays."""
     serving = client.get("/v1/policy").json()["version"]
-    path = folder / "severity.yaml"
+    path = draft_of(folder) / "severity.yaml"
+    before = (folder / "severity.yaml").read_text("utf-8")
     path.write_text(path.read_text("utf-8").replace("set: {severity: general}",
                                                     "set: {severity: severe}", 1), "utf-8")
     answer = client.post("/v1/publish", json={"author": "x"},
@@ -148,6 +155,7 @@ def test_publish_is_refused_when_a_case_fails_and_the_old_version_serves(
     assert answer.status_code == 409 and answer.json()["version"] == serving
     assert "severity" in answer.json()["message"]
     assert client.get("/v1/policy").json()["version"] == serving
+    assert (folder / "severity.yaml").read_text("utf-8") == before  # nothing written
 
 
 def test_read_only_pages_have_no_write_controls(make_client: Make) -> None:

@@ -2,15 +2,17 @@
 
 Pages (server-rendered): ``/try``, ``/edit``, ``/test``, ``/impact``, ``/publish``,
 ``/login``. The JSON API: ``/v1/triage``, ``/v1/explain``, ``/v1/guard``, ``/v1/check``,
-``/v1/publish``, ``/v1/policy``, ``/v1/versions``, ``/v1/openapi.json``. Deciding runs in
-the thread pool on the ``PolicyStore``'s policy, which a publish swaps in one step, so no
+``/v1/publish``, ``/v1/draft``, ``/v1/policy``, ``/v1/versions``, ``/v1/openapi.json``.
+Authors edit a draft (``Workspace``); the API decides with the published policy, in the
+thread pool, on the ``PolicyStore``'s policy, which a publish swaps in one step, so no
 request is dropped or decided by half of each version.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,7 @@ from .options import ServeOptions
 from .security import LOOPBACK_HOSTS, SESSION_COOKIE, Guard, Keys
 from .views import decision_spans as spans_of
 from .views import decision_view, pieces
-from .workspace import Workspace, WorkspaceError, problem_dict
+from .workspace import PublishError, Workspace, WorkspaceError, problem_dict
 
 Handler = Callable[[Request], Any]
 
@@ -57,8 +59,8 @@ class Workbench:
 def create_app(policy_dir: str | Path, options: ServeOptions | None = None) -> Starlette:
     """The workbench over ``policy_dir`` (raises ``PolicyError`` when it does not load)."""
     options = options or ServeOptions()
-    workspace = Workspace(Path(policy_dir))
-    store = PolicyStore(workspace.root, run_cases=options.run_cases)
+    workspace = Workspace(Path(policy_dir), read_only=options.read_only)
+    store = PolicyStore(workspace.root, run_cases=options.run_cases, watch=options.watch)
     pages = SandboxedEnvironment(loader=PackageLoader("triage.web", "templates"),
                                  autoescape=True, undefined=StrictUndefined)
     bench = Workbench(store, workspace, options, Keys(options.token), pages,
@@ -67,6 +69,7 @@ def create_app(policy_dir: str | Path, options: ServeOptions | None = None) -> S
         latest = workspace.versions()
         if not latest or latest[0].policy_version != store.version:
             workspace.record_publish(store.version, "triage serve", "启动时在用的版本")
+        workspace.ensure_draft()
     h = _Handlers(bench)
     routes = [
         Route("/", h.home), Route("/try", h.try_page, methods=["GET", "POST"]),
@@ -74,18 +77,25 @@ def create_app(policy_dir: str | Path, options: ServeOptions | None = None) -> S
         Route("/test", h.test_page), Route("/impact", h.impact_page),
         Route("/publish", h.publish_page, methods=["GET", "POST"]),
         Route("/revert", h.revert, methods=["POST"]),
+        Route("/discard", h.discard, methods=["POST"]),
         Route("/login", h.login, methods=["GET", "POST"]),
         Route("/v1/triage", h.api_triage, methods=["POST"]),
         Route("/v1/explain", h.api_explain, methods=["POST"]),
         Route("/v1/guard", h.api_guard, methods=["POST"]),
         Route("/v1/check", h.api_check, methods=["POST"]),
         Route("/v1/publish", h.api_publish, methods=["POST"]),
+        Route("/v1/draft", h.api_draft),
         Route("/v1/policy", h.api_policy), Route("/v1/versions", h.api_versions),
         Route("/v1/openapi.json", h.api_openapi),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static"),
     ]
-    app = Starlette(routes=routes)
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        store.close()  # stop watching the folder
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     hosts = frozenset({*LOOPBACK_HOSTS, options.host}) if options.loopback else None
     app.add_middleware(Guard, max_body=options.max_body, hosts=hosts)
     return app
@@ -148,17 +158,25 @@ class _Handlers:
         return RedirectResponse("/try", status_code=303)
 
     async def try_page(self, request: Request) -> Response:
-        policy = self.b.store.policy
         form = await _form(request) if request.method == "POST" else {}
+        drafted = bool((await run_in_threadpool(self.b.workspace.state)).changed)
+        use = form.get("use") or ("draft" if drafted else "published")
+        policy = self.b.store.policy
         view: dict[str, Any] | None = None
         error = None
         if request.method == "POST":
             if not self.b.keys.csrf_matches(form.get("csrf")):
                 return _error(403, "missing or wrong CSRF token: use the workbench's page")
             record, error = _form_record(form)
+            if use == "draft":
+                try:
+                    policy = await run_in_threadpool(self.b.workspace.load)
+                except PolicyError as exc:
+                    record, error = None, "草稿加载不了：" + "；".join(
+                        p.format() for p in exc.problems[:3])
             if record is not None:
                 try:
-                    decision = await run_in_threadpool(self.b.store.triage, record)
+                    decision = await run_in_threadpool(policy.triage, record)
                     draft = form.get("draft", "")
                     view = decision_view(policy, decision, record["text"],
                                          self.b.workspace.root.name, draft,
@@ -170,7 +188,8 @@ class _Handlers:
                     error = str(exc)
         domains = sorted(policy.taxonomy.get("domain", {}).items())
         return self._page("try.html", request, form=form, view=view, error=error,
-                          channels=[c.value for c in Channel], domains=domains)
+                          channels=[c.value for c in Channel], domains=domains, use=use,
+                          drafted=drafted, decided_by=policy.version)
 
     async def edit_page(self, request: Request) -> Response:
         ws = self.b.workspace
@@ -180,11 +199,11 @@ class _Handlers:
             text = ws.read(name)
         except WorkspaceError as exc:
             return self._page("edit.html", request, status=404, files=files, name="",
-                              text="", error=str(exc), line=0, saves=[])
+                              text="", error=str(exc), line=0, saves=[], draft=ws.state())
         line = request.query_params.get("line", "0")
         return self._page("edit.html", request, files=files, name=name, text=text,
                           error=None, line=int(line) if line.isdigit() else 0,
-                          saves=ws.saves(name)[:20])
+                          saves=ws.saves(name)[:20], draft=ws.state())
 
     async def save(self, request: Request) -> Response:
         refused = self._refuse_write(request)
@@ -260,23 +279,29 @@ class _Handlers:
                                                form.get("note", "")[:200])
             message, error = (text, None) if ok else (None, text)
             status = 200 if ok else 409
+        return await self._publish_view(request, status, message, error)
+
+    async def _publish_view(self, request: Request, status: int, message: str | None,
+                            error: str | None) -> Response:
+        ws = self.b.workspace
         return self._page("publish.html", request, status=status, message=message,
-                          error=error, versions=self.b.workspace.versions(),
-                          saved=await run_in_threadpool(self._saved_version))
+                          error=error, versions=ws.versions(),
+                          saved=await run_in_threadpool(self._saved_version),
+                          draft=await run_in_threadpool(ws.state))
 
     def _saved_version(self) -> str | None:
-        """The version of the policy as saved in the folder (None: it does not load)."""
+        """The version of the draft as saved (None: it does not load)."""
         try:
             return self.b.workspace.load().version
         except PolicyError:
             return None
 
     def _publish(self, author: str, note: str) -> tuple[bool, str]:
-        result = self.b.store.reload(self.b.workspace.root)
-        if not result.ok:
-            return False, "没有发布，仍在使用旧版本：\n" + "\n".join(result.problems)
-        version = self.b.workspace.record_publish(result.version, author, note)
-        return True, f"已发布第 {version.number} 版（策略版本 {result.version}）"
+        try:
+            version = self.b.workspace.publish(self.b.store, author, note)
+        except PublishError as exc:
+            return False, "\n".join((str(exc), *exc.problems))
+        return True, f"已发布第 {version.number} 版（策略版本 {version.policy_version}）"
 
     async def revert(self, request: Request) -> Response:
         form = await _form(request)
@@ -295,10 +320,16 @@ class _Handlers:
             ok, text = await run_in_threadpool(run)
         except WorkspaceError as exc:
             return _error(400, str(exc))
-        return self._page("publish.html", request, status=200 if ok else 409,
-                          message=text if ok else None, error=None if ok else text,
-                          versions=self.b.workspace.versions(),
-                          saved=await run_in_threadpool(self._saved_version))
+        return await self._publish_view(request, 200 if ok else 409,
+                                        text if ok else None, None if ok else text)
+
+    async def discard(self, request: Request) -> Response:
+        form = await _form(request)
+        refused = self._refuse_write(request, form.get("csrf"))
+        if refused is not None:
+            return refused
+        await run_in_threadpool(self.b.workspace.discard)
+        return await self._publish_view(request, 200, "草稿已放弃，现在和在用的版本一样", None)
 
     async def login(self, request: Request) -> Response:
         keys = self.b.keys
@@ -382,6 +413,11 @@ class _Handlers:
                                            note[:200] if isinstance(note, str) else "")
         body = {"ok": ok, "message": text, "version": self.b.store.version}
         return JSONResponse(body, status_code=200 if ok else 409)
+
+    async def api_draft(self, request: Request) -> Response:
+        state = await run_in_threadpool(self.b.workspace.state)
+        return JSONResponse({**state.to_dict(), "version": self._saved_version(),
+                             "published": self.b.store.version})
 
     async def api_policy(self, request: Request) -> Response:
         policy = self.b.store.policy

@@ -62,17 +62,27 @@ def openapi_document(version: str) -> dict[str, Any]:
                                _json({"type": "object", "properties": {"findings": {
                                    "type": "array", "items": {"type": "object"}}}},
                                    "findings")),
-            "/v1/check": _post("Check the policy folder, with unsaved texts laid over it",
+            "/v1/check": _post("Check the draft, with unsaved texts laid over it",
                                {"type": "object", "properties": {"files": {
                                    "type": "object",
                                    "additionalProperties": {"type": "string"}}}},
                                _json(problems, "what check found")),
-            "/v1/publish": _post("Serve the folder's saved policy (cases must pass)",
+            "/v1/publish": _post("Publish the draft: its cases must pass; written into the "
+                                 "policy folder and served",
                                  {"type": "object", "properties": {
                                      "author": {"type": "string"},
                                      "note": {"type": "string"}}},
                                  _json({"type": "object"}, "the version serving now"),
                                  {**_WRITE, "409": _ERROR}),
+            "/v1/draft": {"get": {
+                "summary": "The draft against the published folder: its changed files, "
+                           "the files published since it began, the files changed on both",
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "changed": {"type": "array", "items": {"type": "object"}},
+                    "published_moved": {"type": "array", "items": {"type": "string"}},
+                    "conflicts": {"type": "array", "items": {"type": "string"}},
+                    "version": {"type": ["string", "null"]},
+                    "published": {"type": "string"}}}, "draft")}}},
             "/v1/policy": {"get": {"summary": "The policy serving now and its files",
                                    "responses": {"200": _json({"type": "object"}, "policy")}}},
             "/v1/versions": {"get": {"summary": "Published versions, newest first",

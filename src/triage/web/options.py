@@ -20,7 +20,9 @@ class ServeOptions:
 
     ``token``: every write (save, publish, revert) needs it, and any host other than a
     loopback address requires one. ``corpus``: the JSON-lines complaints Impact decides
-    (default: the bundled examples and labelled corpus).
+    (default: the bundled examples and labelled corpus). ``watch``: seconds between looks
+    at the policy folder, so a change made outside the workbench (a deploy, a hand edit)
+    is served too (None: only the workbench's publishes).
     """
 
     host: str = "127.0.0.1"
@@ -30,6 +32,7 @@ class ServeOptions:
     max_body: int = DEFAULT_MAX_BODY
     corpus: tuple[Path, ...] = ()
     run_cases: bool = True
+    watch: float | None = None
 
     @property
     def loopback(self) -> bool:

@@ -1,12 +1,21 @@
-"""The policy folder as the workbench edits it: confined paths, checks, saves, versions.
+"""The policy folder as the workbench edits it: a draft, confined paths, checks, saves,
+publishing and versions.
 
-Every path an author names is resolved inside the folder: no ``..``, no absolute path,
-no hidden part, no symbolic link on the way, only policy and template file types. A save
-is tried first on a copy of the folder with the new text and written (to a temporary file
-renamed over the old one) only when that copy loads; the text it replaces is kept. Each
-publish keeps a copy of the folder's files with who published it and when, so a revert
-puts a published version back. The workbench's own files live in ``.workbench/``, which
-the policy loader never reads (it takes the folder's top-level YAML files only).
+Authors edit a draft, a copy of the published folder kept in ``.workbench/draft/``; the
+policy folder itself changes only when a draft is published, so services watching it
+(``PolicyStore(watch=...)``) never see unpublished work. Every path an author names is
+resolved inside the draft: no ``..``, no absolute path, no hidden part, no symbolic link
+on the way, only policy and template file types. A save is tried first on a copy of the
+draft with the new text and written (to a temporary file renamed over the old one) only
+when that copy loads; the text it replaces is kept.
+
+The draft remembers the published files it started from (its base). Publishing builds the
+draft (load and cases) and writes its files into the folder; when the folder was changed
+meanwhile (another author published, someone edited the folder by hand), a publish that
+touches none of the same files goes on top of the new folder, and one that does is
+refused, naming the files. Each publish keeps a copy of the folder's files with who
+published it and when, so a revert puts a published version back. The workbench's own
+files live in ``.workbench/``, which the policy loader never reads.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from typing import Any
 from ..authoring.analysis import analyse
 from ..authoring.rendering import template_problems
 from ..errors import PolicyError, Problem, TriageError
+from ..integrations.store import PolicyStore, build_policy, fingerprint
 from ..policy import Policy, load_policy
 
 #: The kinds of file an author may open and save.
@@ -38,6 +48,34 @@ STATE = ".workbench"
 
 class WorkspaceError(TriageError):
     """A path outside the policy folder, a link, a file type that is not policy."""
+
+
+class PublishError(TriageError):
+    """A publish that did not happen: the draft fails, or it clashes with the folder."""
+
+    def __init__(self, message: str, problems: tuple[str, ...] = (),
+                 conflicts: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+        self.conflicts = conflicts
+
+
+@dataclass(frozen=True, slots=True)
+class DraftState:
+    """How the draft stands against the published folder.
+
+    ``changed``: the draft's own changes since its base, as (file, ``added`` | ``changed``
+    | ``removed``); ``moved``: the files the published folder changed since the base;
+    ``conflicts``: files changed on both sides.
+    """
+
+    changed: tuple[tuple[str, str], ...]
+    moved: tuple[str, ...]
+    conflicts: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"changed": [{"file": f, "change": c} for f, c in self.changed],
+                "published_moved": list(self.moved), "conflicts": list(self.conflicts)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,51 +126,79 @@ def problem_dict(problem: Problem, root_name: str) -> dict[str, Any]:
 
 
 class Workspace:
-    """One policy folder. Writes are serialised by an instance lock."""
+    """One policy folder and its draft. Writes are serialised by an instance lock."""
 
-    __slots__ = ("_lock", "root")
+    __slots__ = ("_cache", "_lock", "draft", "read_only", "root")
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, read_only: bool = False) -> None:
         if root.is_symlink() or not root.is_dir():
             raise WorkspaceError(f"{root} is not a policy folder (a folder, not a link)")
         self.root = root.resolve()
-        self._lock = threading.Lock()
+        self.read_only = read_only
+        #: The draft folder: the same name as the policy folder, so that problems and
+        #: rule sources name the same files in both. Read-only, there is no draft: the
+        #: pages show the folder itself and nothing is written.
+        self.draft = self.root if read_only else self.root / STATE / "draft" / self.root.name
+        self._lock = threading.RLock()
+        self._cache: tuple[str, Policy] | None = None
+
+    # -- the draft ---------------------------------------------------------------------
+    def _base(self) -> Path:
+        return self.root / STATE / "draft-base"
+
+    def ensure_draft(self) -> None:
+        """Make the draft (a copy of the folder) when there is none; a draft with no
+        change of its own follows the published folder."""
+        if self.read_only:
+            return
+        with self._lock:
+            self._refuse_links("draft", "draft-base")
+            if self.draft.is_dir() and self._base().is_dir():
+                if (fingerprint(self.draft) == fingerprint(self._base())
+                        and fingerprint(self.root) != fingerprint(self._base())):
+                    self._reset_draft(_tree(self.root))
+                return
+            self._reset_draft(_tree(self.root))
+
+    def _reset_draft(self, files: Mapping[str, bytes], base: Mapping[str, bytes] | None = None
+                     ) -> None:
+        """Make the draft ``files`` and its base ``base`` (default: the folder now)."""
+        _replace_tree(self.draft, files)
+        _replace_tree(self._base(), _tree(self.root) if base is None else base)
+
+    def discard(self) -> None:
+        """Throw the draft away: it becomes the published folder again."""
+        with self._lock:
+            self._refuse_links("draft", "draft-base")
+            self._reset_draft(_tree(self.root))
+
+    def state(self) -> DraftState:
+        """The draft's changes, the folder's changes since the base, and where they meet."""
+        if self.read_only:
+            return DraftState((), (), ())
+        with self._lock:
+            self.ensure_draft()
+            base, draft, live = _tree(self._base()), _tree(self.draft), _tree(self.root)
+        _, conflicts = merge(base, draft, live)
+        return DraftState(tuple(_changes(base, draft)),
+                          tuple(name for name, _ in _changes(base, live)), conflicts)
 
     # -- paths ---------------------------------------------------------------------
     def resolve(self, name: str) -> Path:
-        """The file ``name`` (relative, ``/``-separated) inside the folder, or
-        ``WorkspaceError`` for anything that could lead outside or is not policy."""
-        if (not name or len(name) > 200 or "\x00" in name or "\\" in name
-                or name.startswith("/") or ":" in name):
-            raise WorkspaceError(f"not a file of the policy folder: {name!r}")
-        parts = name.split("/")
-        if any(not part or part in ("..", ".") or part.startswith(".") for part in parts):
-            raise WorkspaceError(f"not a file of the policy folder: {name!r}")
-        if PurePosixPath(name).suffix not in EDITABLE:
-            raise WorkspaceError(f"{name}: only {', '.join(EDITABLE)} files are edited here")
-        path = self.root
-        for part in parts:
-            path = path / part
-            if path.is_symlink():
-                raise WorkspaceError(f"{name}: a link is not followed")
-        if not path.resolve().is_relative_to(self.root):
-            raise WorkspaceError(f"not a file of the policy folder: {name!r}")
-        return path
+        """The file ``name`` (relative, ``/``-separated) inside the draft, or
+        ``WorkspaceError`` for anything that could lead outside or is not policy (a link in
+        the published folder too: a publish would write there)."""
+        _confine(self.root, name)
+        return _confine(self.draft, name)
 
     def files(self) -> list[str]:
-        """Every editable file, relative, sorted: the policy, then cases and templates."""
-        found = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                                 and not (Path(dirpath) / d).is_symlink())
-            for filename in filenames:
-                path = Path(dirpath) / filename
-                if (path.suffix in EDITABLE and not filename.startswith(".")
-                        and not path.is_symlink()):
-                    found.append(path.relative_to(self.root).as_posix())
-        return sorted(found, key=lambda n: ("/" in n, n))
+        """Every editable file of the draft, relative, sorted: the policy, then cases and
+        templates."""
+        self.ensure_draft()
+        return _editable(self.draft)
 
     def read(self, name: str) -> str:
+        self.ensure_draft()
         path = self.resolve(name)
         if not path.is_file():
             raise WorkspaceError(f"no file {name} in the policy folder")
@@ -141,17 +207,18 @@ class Workspace:
     # -- checks ----------------------------------------------------------------------
     @contextmanager
     def overlay(self, changes: Mapping[str, str]) -> Iterator[Path]:
-        """A copy of the folder (same name, so problems name the same files) with
+        """A copy of the draft (same name, so problems name the same files) with
         ``changes`` (name -> text) written into it; removed afterwards."""
+        self.ensure_draft()
         targets = {self.resolve(name): text for name, text in changes.items()}
         with tempfile.TemporaryDirectory(prefix="triage-check-") as scratch:
             copy = Path(scratch) / self.root.name
-            shutil.copytree(self.root, copy, symlinks=True,
+            shutil.copytree(self.draft, copy, symlinks=True,
                             ignore=shutil.ignore_patterns(".*"))
             for path, text in targets.items():
-                where = copy / path.relative_to(self.root)
+                where = copy / path.relative_to(self.draft)
                 if not where.parent.is_dir():
-                    raise WorkspaceError(f"{path.relative_to(self.root)}: no such folder")
+                    raise WorkspaceError(f"{path.relative_to(self.draft)}: no such folder")
                 where.write_text(text, encoding="utf-8")
             yield copy
 
@@ -169,12 +236,21 @@ class Workspace:
                                tuple(sorted(found, key=Problem.sort_key)), self.root.name)
 
     def load(self) -> Policy:
-        """The policy as saved in the folder now (raises ``PolicyError``)."""
-        return load_policy(self.root)
+        """The draft's policy as saved now (raises ``PolicyError``); loaded once per
+        content of the draft."""
+        with self._lock:
+            self.ensure_draft()
+            key = fingerprint(self.draft)
+            if self._cache is not None and self._cache[0] == key:
+                return self._cache[1]
+            policy = load_policy(self.draft)
+            self._cache = (key, policy)
+            return policy
 
     # -- writes ----------------------------------------------------------------------
     def save(self, name: str, text: str, author: str) -> CheckResult:
-        """Write ``text`` to ``name`` when the folder then loads; keep the old text.
+        """Write ``text`` to the draft's ``name`` when the draft then loads; keep the old
+        text.
 
         Returns the check; nothing is written when it is not ``ok``.
         """
@@ -213,6 +289,39 @@ class Workspace:
                                        str(data["when"])))
         return found
 
+    def publish(self, store: PolicyStore, author: str, note: str = "") -> Version:
+        """Build the draft (load and cases), write it into the folder, and have ``store``
+        serve it; keep it as a published version. ``PublishError`` says why not."""
+        with self._lock:
+            self.ensure_draft()
+            base, draft, live = _tree(self._base()), _tree(self.draft), _tree(self.root)
+            mine = _changes(base, draft)
+            if not mine and draft == live:
+                raise PublishError("草稿和在用的版本一样，没有要发布的修改")
+            merged, clash = merge(base, draft, live)
+            if clash:
+                raise PublishError(
+                    "你开始修改之后，在用的策略里这些文件也被改过（别人发布了，或有人直接"
+                    "改了文件夹）：" + "、".join(clash) + "。没有发布。放弃草稿后重新修改，"
+                    "或把你的修改合进新的版本再发布。", conflicts=clash)
+            if merged != draft:  # the draft's own changes, on the folder as it is now
+                _replace_tree(self.draft, merged)
+                draft = merged
+            built, problems = build_policy(self.draft, run_cases=store.run_cases)
+            if built is None:
+                raise PublishError("没有发布，仍在使用旧版本：", problems=tuple(problems))
+            try:
+                _write_tree(self.root, draft, live)
+            except WorkspaceError as exc:
+                raise PublishError(f"没有发布：{exc}") from exc
+            result = store.reload(self.root)
+            if not result.ok:  # the folder changed under us: put the old one back
+                _write_tree(self.root, live, draft)
+                store.reload(self.root)
+                raise PublishError("没有发布，仍在使用旧版本：", problems=result.problems)
+            _replace_tree(self._base(), draft)
+            return self.record_publish(result.version, author, note)
+
     def record_publish(self, policy_version: str, author: str, note: str = "") -> Version:
         """Keep a copy of every editable file as published version N (who, when)."""
         with self._lock:
@@ -221,7 +330,7 @@ class Workspace:
             target = folder / f"{number:05d}"
             files = target / "files"
             files.mkdir(parents=True)
-            for name in self.files():
+            for name in _editable(self.root):
                 where = files / name
                 where.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(self.root / name, where)
@@ -242,20 +351,23 @@ class Workspace:
         return found
 
     def restore(self, number: int) -> None:
-        """Put published version ``number`` back in the folder, file by file (atomically
-        each); files made since are removed."""
+        """Make the draft published version ``number`` (its files, and none since); a
+        publish then puts it back in service."""
         with self._lock:
             files = self.root / STATE / "versions" / f"{number:05d}" / "files"
             if not files.is_dir():
                 raise WorkspaceError(f"no published version {number}")
-            kept = {p.relative_to(files).as_posix() for p in files.rglob("*") if p.is_file()}
-            for name in sorted(kept):
-                path = self.resolve(name)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                _write_atomic(path, (files / name).read_text(encoding="utf-8"))
-            for name in self.files():
-                if name not in kept:
-                    self.resolve(name).unlink()
+            self.ensure_draft()
+            kept = _tree(files)
+            for name in kept:
+                self.resolve(name)  # a kept file that is not policy is refused
+            _replace_tree(self.draft, kept, keep_uneditable=True)
+
+    def _refuse_links(self, *kinds: str) -> None:
+        for where in (self.root / STATE, *(self.root / STATE / k for k in kinds)):
+            if where.is_symlink():
+                raise WorkspaceError(f"{where.relative_to(self.root)} is a link: refusing "
+                                     "to write through it")
 
     def _state(self, kind: str) -> Path:
         folder = self.root / STATE / kind
@@ -265,12 +377,128 @@ class Workspace:
         return folder
 
 
+def _confine(root: Path, name: str) -> Path:
+    """``name`` inside ``root``: relative, no hidden part or link, a policy file type."""
+    if (not name or len(name) > 200 or "\x00" in name or "\\" in name
+            or name.startswith("/") or ":" in name):
+        raise WorkspaceError(f"not a file of the policy folder: {name!r}")
+    parts = name.split("/")
+    if any(not part or part in ("..", ".") or part.startswith(".") for part in parts):
+        raise WorkspaceError(f"not a file of the policy folder: {name!r}")
+    if PurePosixPath(name).suffix not in EDITABLE:
+        raise WorkspaceError(f"{name}: only {', '.join(EDITABLE)} files are edited here")
+    path = root
+    for part in parts:
+        path = path / part
+        if path.is_symlink():
+            raise WorkspaceError(f"{name}: a link is not followed")
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise WorkspaceError(f"not a file of the policy folder: {name!r}")
+    return path
+
+
+def _editable(root: Path) -> list[str]:
+    """The editable files under ``root`` (no hidden part, no link), policy files first."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and not (Path(dirpath) / d).is_symlink())
+        for filename in filenames:
+            path = Path(dirpath) / filename
+            if (path.suffix in EDITABLE and not filename.startswith(".")
+                    and not path.is_symlink()):
+                found.append(path.relative_to(root).as_posix())
+    return sorted(found, key=lambda n: ("/" in n, n))
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` that is not hidden and not a link: name -> bytes (the
+    files a policy is made of, editable or not)."""
+    found: dict[str, bytes] = {}
+    if not root.is_dir():
+        return found
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and d != "__pycache__" and not (Path(dirpath) / d).is_symlink())
+        for filename in filenames:
+            path = Path(dirpath) / filename
+            if not filename.startswith(".") and not path.is_symlink() and path.is_file():
+                found[path.relative_to(root).as_posix()] = path.read_bytes()
+    return found
+
+
+def _changes(before: Mapping[str, bytes], after: Mapping[str, bytes]
+             ) -> list[tuple[str, str]]:
+    """The files that differ: (name, ``added`` | ``changed`` | ``removed``), sorted."""
+    found = []
+    for name in sorted({*before, *after}):
+        if name not in after:
+            found.append((name, "removed"))
+        elif name not in before:
+            found.append((name, "added"))
+        elif before[name] != after[name]:
+            found.append((name, "changed"))
+    return found
+
+
+def merge(base: Mapping[str, bytes], draft: Mapping[str, bytes],
+          live: Mapping[str, bytes]) -> tuple[dict[str, bytes], tuple[str, ...]]:
+    """The folder ``live`` with the draft's own changes (``draft`` against ``base``) laid
+    on it, and the files both changed differently (then the merge must not be used)."""
+    merged = dict(live)
+    ours = dict(_changes(base, draft))
+    theirs = dict(_changes(base, live))
+    clash = tuple(name for name in sorted(ours)
+                  if name in theirs and draft.get(name) != live.get(name))
+    for name, change in ours.items():
+        if change == "removed":
+            merged.pop(name, None)
+        else:
+            merged[name] = draft[name]
+    return merged, clash
+
+
+def _write_tree(root: Path, files: Mapping[str, bytes], old: Mapping[str, bytes]) -> None:
+    """Make ``root``'s files ``files`` (it now has ``old``): each changed file replaced
+    in one step, files that went removed; hidden files are left alone."""
+    changed = [name for name, raw in files.items() if old.get(name) != raw]
+    for name in changed:  # all checked before the first write
+        path = root
+        for part in name.split("/"):
+            path = path / part
+            if path.is_symlink():
+                raise WorkspaceError(f"{name}: a link is not written through")
+    for name in changed:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic_bytes(path, files[name])
+    for name in old:
+        if name not in files:
+            (root / name).unlink(missing_ok=True)
+
+
+def _replace_tree(root: Path, files: Mapping[str, bytes], *, keep_uneditable: bool = False
+                  ) -> None:
+    """Make ``root`` hold exactly ``files`` (with ``keep_uneditable``: also keep its
+    files of other types, which published versions do not copy)."""
+    now = _tree(root)
+    if keep_uneditable:
+        files = {**{n: b for n, b in now.items() if PurePosixPath(n).suffix not in EDITABLE},
+                 **files}
+    root.mkdir(parents=True, exist_ok=True)
+    _write_tree(root, files, now)
+
+
 def _write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    _write_atomic_bytes(path, text.encode("utf-8"))
+
+
+def _write_atomic_bytes(path: Path, raw: bytes) -> None:
     handle, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(raw)
             out.flush()
             os.fsync(out.fileno())
         os.replace(scratch, path)
