@@ -68,8 +68,8 @@ def test_accuracy_per_field_meets_its_floor(default_policy: triage.Policy, field
 HOLDOUTS = {
     "holdout.jsonl": {"handling": 0.97, "category": 0.83, "severity": 0.92,
                       "request_type": 0.86},
-    "holdout2.jsonl": {"handling": 0.97, "category": 0.73, "severity": 0.85,
-                       "request_type": 0.79},
+    "holdout2.jsonl": {"handling": 0.97, "category": 0.74, "severity": 0.85,
+                       "request_type": 0.80},
 }
 #: Complaints (complaint, repair, challenge) of holdout2 left at category ``other``: at
 #: most this share (a little above the share measured untouched).
@@ -103,7 +103,8 @@ def test_held_out_accuracy_does_not_regress(default_policy: triage.Policy, name:
 TUNING_FLOORS = {
     "tuning2.jsonl": {"handling": 0.97, "category": 0.82, "severity": 0.88, "request_type": 0.87},
     "tuning3.jsonl": {"handling": 0.97, "category": 0.82, "severity": 0.89, "request_type": 0.88},
-    "tuning4.jsonl": {"handling": 0.97, "category": 0.83, "severity": 0.92, "request_type": 0.91},
+    "tuning4.jsonl": {"handling": 0.97, "category": 0.85, "severity": 0.92, "request_type": 0.92},
+    "tuning5.jsonl": {"handling": 0.98, "category": 0.77, "severity": 0.86, "request_type": 0.82},
 }
 
 
@@ -111,7 +112,8 @@ TUNING_FLOORS = {
                                               for f in floors])
 def test_blind_tuning_sets_do_not_regress(default_policy: triage.Policy, name: str,
                                           field: str) -> None:
-    """tuning2.jsonl (400), tuning3.jsonl and tuning4.jsonl (600 each) keep their accuracy."""
+    """tuning2.jsonl (400), tuning3.jsonl, tuning4.jsonl and tuning5.jsonl (600 each) keep
+    their accuracy."""
     records = _held_out(name)
     assert len(records) >= 400
     hits = sum(getattr(default_policy.triage(r["complaint"]), field) == r["expected"][field]

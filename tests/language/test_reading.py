@@ -210,3 +210,13 @@ def test_named_patterns_are_checked_as_inline_regexes_are(tmp_path: Path, patter
         triage.load_policy(folder)
     assert [p.code for p in info.value.problems] == [code]
     assert info.value.problems[0].line == text.splitlines().index("patterns:") + 2
+
+
+@pytest.mark.parametrize("label", ["跟进纪录", "复核结果", "复检结果", "厂内查核", "判断"])
+def test_more_labels_open_a_finding(label: str) -> None:
+    """Brackets headed 纪录 (紀錄 folded), 复核, 复检, 查核 or 判断 hold the agent's finding;
+    the customer's words before them stay the customer's."""
+    text = f"热水器不出热水。（{label}：进水阀被关闭，打开后正常。）"
+    layout = Reading().lay_out(text)
+    assert layout.part(text.index("打开后")) == "note"
+    assert layout.part(text.index("不出热水")) == "customer"
