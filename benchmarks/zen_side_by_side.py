@@ -28,7 +28,8 @@ flags, followed by an expression node that flattens them; severity, a ``max`` st
 ``first`` table with its rules sorted by rank, highest first), ``passThrough`` so that
 later stages read earlier outputs, an output node. Each rule is one row whose only input
 cell is a ZEN expression: ``some(p, # in [3, 17])`` for a text test (word ids of the
-words found and not negated, ``a`` for ``negation: false``), ``2 in rx`` for a regex,
+words found and not negated, ``a`` for ``negation: false``), ``2 in rxp`` for a regex
+(``rx`` with ``negation: false``),
 ``f0x != null and f0n >= 2`` for field tests, ``category in ["cat_001"]`` for outputs.
 """
 
@@ -114,7 +115,7 @@ class _Expr:
                 return f"not some({prop}, # in {ids})"
             return "(" + " and ".join(f"{i} in {prop}" for i in ids) + ")"  # all
         if isinstance(cond, RegexTest):
-            return f"{self.regex_ids[cond.pattern]} in rx"
+            return f"{self.regex_ids[cond.pattern]} in {'rxp' if cond.negation else 'rx'}"
         if isinstance(cond, OutputTest):
             if cond.name == "flags":
                 return f"some(fl, # in {_lit(list(cond.values))})"
@@ -260,6 +261,7 @@ class ZenTriage:
         data["a"] = sorted(found.all)
         mask = found.regexes
         data["rx"] = [i for i, bit in self.regex_bits if mask & bit]
+        data["rxp"] = [i for i, bit in self.regex_bits if mask & bit and ctx.regex_stands(bit)]
         data["given"] = record.request_type.value if record.request_type is not None else None
         return data
 

@@ -105,6 +105,7 @@ TUNING_FLOORS = {
     "tuning3.jsonl": {"handling": 0.97, "category": 0.82, "severity": 0.89, "request_type": 0.88},
     "tuning4.jsonl": {"handling": 0.97, "category": 0.85, "severity": 0.92, "request_type": 0.92},
     "tuning5.jsonl": {"handling": 0.98, "category": 0.77, "severity": 0.86, "request_type": 0.82},
+    "tuning6.jsonl": {"handling": 0.98, "category": 0.78, "severity": 0.87, "request_type": 0.82},
 }
 
 
@@ -112,8 +113,8 @@ TUNING_FLOORS = {
                                               for f in floors])
 def test_blind_tuning_sets_do_not_regress(default_policy: triage.Policy, name: str,
                                           field: str) -> None:
-    """tuning2.jsonl (400), tuning3.jsonl, tuning4.jsonl and tuning5.jsonl (600 each) keep
-    their accuracy."""
+    """tuning2.jsonl (400) and tuning3.jsonl to tuning6.jsonl (600 each) keep their
+    accuracy."""
     records = _held_out(name)
     assert len(records) >= 400
     hits = sum(getattr(default_policy.triage(r["complaint"]), field) == r["expected"][field]

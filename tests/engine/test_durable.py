@@ -99,7 +99,8 @@ field_tests = st.one_of(
               st.sampled_from(["refund", "apology", ["compensation", "refund"]])),
     st.builds(lambda v: {"field": "demands", "exists": v}, st.booleans()),
     st.builds(lambda v: {"flag": v}, st.sampled_from(["safety", "recurrence"])),
-    st.just({"regex": "漏水.{0,3}异响"}),
+    st.builds(lambda negation: {"regex": "漏水.{0,3}异响",
+                                **({} if negation else {"negation": False})}, st.booleans()),
 )
 span_tests = st.one_of(
     st.builds(lambda a, b, within, ordered, same, negation: {"near": {

@@ -95,6 +95,45 @@ def test_named_patterns_are_reused_by_name(policy: triage.Policy) -> None:
     assert "waited" not in decide(policy, "等一下").flags
 
 
+@pytest.mark.parametrize(("text", "waited"), [
+    ("排队等了四个多小时", True),
+    ("没有等了四个多小时那么久", False),     # the one match comes right after a cue
+    ("没有，等了四个多小时", True),          # the cue is in another clause
+    ("不是这次，是上次等了两个小时", True),   # the cue is more than two characters away
+    ("没有等了两天，只是等了三个小时", True),  # a second match stands
+])
+def test_a_regex_match_right_after_a_cue_does_not_count(policy: triage.Policy, text: str,
+                                                       waited: bool) -> None:
+    """Negation extends to regexes, as to words: a match starting at most `window`
+    characters after a cue, in its clause, does not count; another match may."""
+    assert ("waited" in decide(policy, text).flags) is waited
+
+
+def test_negation_false_counts_a_negated_regex_match(tmp_path: Path) -> None:
+    """`{regex: ..., negation: false}` takes every match, as `negation: false` on text;
+    `triage explain --why-not` says why a negated match did not count."""
+    folder = tmp_path / "p"
+    shutil.copytree(READING, folder)
+    path = folder / "policy.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("        when: {regex: $waited}",
+                                 "        when: {regex: $waited, negation: false}"), "utf-8")
+    loose = triage.load_policy(folder)
+    durable = pytest.importorskip("durable_rules_engine", reason="the durable extra")
+    assert durable is not None
+    for engine in ("compiled", "durable"):
+        chosen = triage.load_policy(folder, engine=engine)
+        assert "waited" in decide(chosen, "没有等了四个多小时那么久").flags
+    assert "waited" in decide(loose, "没有等了四个多小时那么久").flags
+
+
+def test_why_not_names_a_negated_regex_match(policy: triage.Policy) -> None:
+    """The pattern matched, but only right after a cue: the answer says so."""
+    answer = triage.why_not(policy, {"id": "r", "channel": "phone",
+                                     "text": "没有等了四个多小时那么久"}, "flags", "waited")
+    assert "negation cue" in answer.format()
+
+
 def test_the_explanation_shows_the_span_and_the_part(policy: triage.Policy) -> None:
     """The evidence of a positional test: both words with their offsets, part, sentence."""
     text = "我的车窗升不上去了，在哪修？"
@@ -141,6 +180,7 @@ def test_the_policy_replaces_the_markers(tmp_path: Path) -> None:
     ("{text: {any: [坏], in: notes}}", "unknown-value", "notes"),
     ("{text: {all: [坏], in: note}}", "conflict", "all"),
     ("{regex: $wated}", "undefined-pattern", "$wated"),
+    ("{regex: $waited, negation: maybe}", "wrong-type", "maybe"),
 ])
 def test_mistakes_are_reported_at_their_place(tmp_path: Path, rule: str, code: str,
                                               where: str) -> None:
@@ -220,3 +260,10 @@ def test_more_labels_open_a_finding(label: str) -> None:
     layout = Reading().lay_out(text)
     assert layout.part(text.index("打开后")) == "note"
     assert layout.part(text.index("不出热水")) == "customer"
+
+
+@pytest.mark.parametrize("label", ["维修人员处理结果", "工程师解答", "物业跟进"])
+def test_handling_and_answer_labels_open_a_finding(label: str) -> None:
+    """（维修人员处理结果：…）, （工程师解答：…）: what the company found or answered."""
+    text = f"地漏返水。（{label}：系业主装修时施工垃圾倒入下水所致。）"
+    assert Reading().lay_out(text).part(text.index("所致")) == "note"

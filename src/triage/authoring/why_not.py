@@ -36,6 +36,7 @@ from ..language.schema import STAGE_OUTPUTS
 from ..language.scoring import weight_text
 from ..language.validate import RuleDef
 from ..policy import Policy, Record
+from ..text.regex import compile_pattern
 from .labelled import decided_value
 
 #: The fields ``--why-not`` can ask about.
@@ -258,6 +259,9 @@ def _failure(condition: Condition, ctx: Context, word_ids: dict[str, int],
         actual = _field_value(ctx, condition.path)
         return condition.render(), f"{condition.path} is {actual!r}", ()
     if isinstance(condition, RegexTest):
+        if condition.negation and compile_pattern(condition.pattern).search(ctx.folded):
+            return (condition.render(), "every match of the pattern comes right after a "
+                    "negation cue (negation: false counts them)", ())
         return condition.render(), "the text does not match the pattern", ()
     if not isinstance(condition, OutputTest):  # an all() whose items each hold alone
         return condition.render(), "its tests hold one by one but not together", ()

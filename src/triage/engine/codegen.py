@@ -7,7 +7,7 @@ per rule instead of a chain of closure calls:
 - ``any`` and ``none`` text tests are one integer AND: each word found sets the bits of
   the tests it satisfies in the complaint's masks ``MP`` (negation-aware) and ``MA``;
 - the policy's regexes are matched during the keyword pass (``regex.RegexSet``), giving
-  the mask ``MR``;
+  the mask ``MR`` (a negation-aware test also asks ``ctx.regex_stands``);
 - common field tests read record fields fetched once into locals, and tests of earlier
   stages' outputs read locals refreshed after each stage.
 
@@ -116,7 +116,10 @@ class _Emitter:
             call = f"{self.const(compile_condition(cond, self.word_ids).test)}(ctx)"
             return "(" + " and ".join([*needs, call]) + ")"
         if isinstance(cond, RegexTest):
-            return f"(MR & {hex(1 << self.regexes[cond.pattern])})"
+            bit = hex(1 << self.regexes[cond.pattern])
+            if not cond.negation:
+                return f"(MR & {bit})"
+            return f"(MR & {bit} and ctx.regex_stands({bit}))"
         if isinstance(cond, OutputTest):
             values = self.const(frozenset(cond.values))
             if cond.name == "flags":

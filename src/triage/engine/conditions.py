@@ -335,12 +335,20 @@ def _ordered(value: Any, expected: Any) -> bool:
 
 def _regex(cond: RegexTest) -> CompiledCondition:
     pattern = compile_pattern(cond.pattern)
+    negation = cond.negation
+
+    def standing(ctx: Context) -> Any:
+        """The first match that counts: any match, or with negation one no cue negates."""
+        for match in pattern.finditer(ctx.folded):
+            if not negation or not ctx.negated_at(match.start()):
+                return match
+        return None
 
     def test(ctx: Context) -> bool:
-        return pattern.search(ctx.folded) is not None
+        return standing(ctx) is not None
 
     def explain(ctx: Context) -> list[Evidence]:
-        match = pattern.search(ctx.folded)
+        match = standing(ctx)
         if match is None:
             return []
         start, end = match.span()

@@ -21,8 +21,8 @@ class Context:
     """Everything a compiled condition may look at while one complaint is evaluated."""
 
     __slots__ = ("_index", "_layout", "_now", "_positions", "_reading", "_received", "_source",
-                 "_tz", "all", "complaint", "flags", "folded", "found", "history", "outputs",
-                 "present", "text")
+                 "_standing", "_tz", "all", "complaint", "flags", "folded", "found", "history",
+                 "outputs", "present", "text")
 
     def __init__(self, complaint: Complaint, folded: str, index: KeywordIndex, found: Found,
                  tz: tzinfo, now: datetime | None, reading: Reading = DEFAULT_READING) -> None:
@@ -44,6 +44,7 @@ class Context:
         self._reading = reading
         self._layout: Layout | None = None
         self._positions: dict[tuple[int, bool], list[int]] | None = None
+        self._standing: dict[int, bool] | None = None
 
     def layout(self) -> Layout:
         """Clauses, sentences, questions and parts of the text: laid out at first use."""
@@ -62,6 +63,21 @@ class Context:
             found = self._positions[key] = self._index.starts(self.folded, kid, self.found,
                                                               negation)
         return found
+
+    def regex_stands(self, bit: int) -> bool:
+        """Whether the regex of mask ``bit`` (it matched) has a match no cue negates;
+        worked out at the first test that asks, then kept."""
+        if self._standing is None:
+            self._standing = {}
+        known = self._standing.get(bit)
+        if known is None:
+            known = self._standing[bit] = self._index.regex_stands(self.folded, bit,
+                                                                   self.found)
+        return known
+
+    def negated_at(self, start: int) -> bool:
+        """True when a negation cue negates what starts at ``start`` (a regex match)."""
+        return self._index.negating_cue(self.folded, start) is not None
 
     def received_at(self) -> datetime:
         """When the complaint was received, in the policy's zone when the record is naive.

@@ -53,7 +53,6 @@ from ..language.conditions import (
 )
 from ..language.schema import STAGE_OUTPUTS
 from ..language.validate import StageDef
-from ..text.regex import compile_pattern
 from .codegen import NO_HELD, Fired, Program
 from .conditions import compile_condition, field_reader
 from .context import Context
@@ -190,7 +189,7 @@ def _instant(value: datetime) -> tuple[str, float]:
 class _Translator:
     """Condition trees to durable-rules JSON conditions."""
 
-    def __init__(self, word_ids: Mapping[str, int], regex_ids: Mapping[str, int],
+    def __init__(self, word_ids: Mapping[str, int], regex_ids: Mapping[tuple[str, bool], int],
                  fields: _Fields, span_ids: Mapping[SpanTest, int] | None = None) -> None:
         self.word_ids = word_ids
         self.regex_ids = regex_ids
@@ -213,7 +212,8 @@ class _Translator:
         if isinstance(cond, TextTest):
             return self._text(cond, negate=negate)
         if isinstance(cond, RegexTest):
-            return (_none_of if negate else _any_of)("rx", [self.regex_ids[cond.pattern]])
+            return (_none_of if negate else _any_of)(
+                "rx", [self.regex_ids[cond.pattern, cond.negation]])
         if isinstance(cond, SpanTest):
             return (_none_of if negate else _any_of)("sp", [self.span_ids[cond]])
         if isinstance(cond, OutputTest):
@@ -387,14 +387,14 @@ class DurableProgram:
     def __init__(self, stages: Sequence[StageDef | None], ranks: Mapping[str, int],
                  word_ids: Mapping[str, int], version: str) -> None:
         engine = _c_engine()
-        regexes: dict[str, int] = {}
+        regexes: dict[tuple[str, bool], int] = {}
         paths: dict[str, None] = {}
         spans: dict[SpanTest, int] = {}
         for stage in stages:
             for rule in stage.rules if stage is not None else ():
                 for cond in walk(rule.condition):
                     if isinstance(cond, RegexTest):
-                        regexes.setdefault(cond.pattern, len(regexes))
+                        regexes.setdefault((cond.pattern, cond.negation), len(regexes))
                     elif isinstance(cond, FieldTest):
                         paths.setdefault(cond.path)
                     elif isinstance(cond, SpanTest):
@@ -405,7 +405,9 @@ class DurableProgram:
         if 6 * len(paths) + 13 > MAX_FACT_PROPERTIES:
             raise EngineError(f"the policy tests {len(paths)} record fields; a durable-rules "
                               f"fact holds at most {MAX_FACT_PROPERTIES} properties")
-        self._regexes = [(i, compile_pattern(p)) for p, i in regexes.items()]
+        # decided in Python once per complaint, as the compiled engine does (negation)
+        self._regexes = [(i, compile_condition(RegexTest(p, n), {}).test)
+                         for (p, n), i in regexes.items()]
         translate = _Translator(word_ids, regexes, self._fields, spans)
         self._stages: list[tuple[StageDef, list[_Ruleset]] | None] = []
         for number, stage in enumerate(stages):
@@ -448,8 +450,7 @@ class DurableProgram:
         base: Json = {"tri": 1, **self._fields.properties(ctx)}
         base["p"] = [SENTINEL_ID, *sorted(ctx.present)]
         base["a"] = [SENTINEL_ID, *sorted(ctx.all)]
-        base["rx"] = [SENTINEL_ID, *(i for i, pattern in self._regexes
-                                     if pattern.search(ctx.folded))]
+        base["rx"] = [SENTINEL_ID, *(i for i, holds in self._regexes if holds(ctx))]
         base["sp"] = [SENTINEL_ID, *(i for i, holds in self._spans if holds(ctx))]
         outputs = ctx.outputs
         ctx.flags = frozenset()

@@ -91,10 +91,14 @@ class FieldTest:
 
 @dataclass(frozen=True, slots=True)
 class RegexTest:
+    """The pattern matches the folded text; with ``negation`` (the default, as for words)
+    a match right after a negation cue, in its clause, does not count."""
+
     pattern: str
+    negation: bool = True
 
     def render(self) -> str:
-        return f"text matches /{self.pattern}/"
+        return f"text matches /{self.pattern}/" + ("" if self.negation else " (negated too)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,9 @@ def implies(a: Condition, b: Condition) -> bool:
         return a.path == b.path and _field_implies(a, b)
     if isinstance(a, OutputTest) and isinstance(b, OutputTest):
         return a.name == b.name and set(a.values) <= set(b.values)
-    return isinstance(a, RegexTest) and isinstance(b, RegexTest) and a.pattern == b.pattern
+    # a match no cue negates is a match: the negation-aware test implies the other
+    return (isinstance(a, RegexTest) and isinstance(b, RegexTest) and a.pattern == b.pattern
+            and (a.negation or not b.negation))
 
 
 def exclusive(a: Condition, b: Condition) -> bool:

@@ -38,7 +38,8 @@ class ConditionParser(FieldParsing, PositionParsing):
             return None
         tests = [k for k in node if k in TEST_KEYS]
         unknown = [k for k in node if k not in TEST_KEYS and not (
-            "field" in node and k in FIELD_OPS) and not ("text" in node and k == "negation")]
+            "field" in node and k in FIELD_OPS) and not (
+                ("text" in node or "regex" in node) and k == "negation")]
         for key in unknown:
             close = difflib.get_close_matches(key, [*TEST_KEYS, *FIELD_OPS], n=1)
             hint = f"did you mean '{close[0]}'?" if close else (
@@ -73,7 +74,7 @@ class ConditionParser(FieldParsing, PositionParsing):
         if key == "field":
             return self._field(node, path)
         if key == "regex":
-            return self._regex(value, sub)
+            return self._regex(value, sub, node.get("negation", True), path)
         if key == "flag":
             return self._outputs("flags", value, sub)
         return self._outputs(key, value, sub)
@@ -132,7 +133,11 @@ class ConditionParser(FieldParsing, PositionParsing):
                  for t in tests]
         return tests[0] if len(tests) == 1 else c.AllOf(tuple(tests))
 
-    def _regex(self, value: Any, path: PathKey) -> c.Condition | None:
+    def _regex(self, value: Any, path: PathKey, negation: Any,
+               parent: PathKey) -> c.Condition | None:
+        if not isinstance(negation, bool):
+            self._fail((*parent, "negation"), "wrong-type", "negation takes true or false")
+            return None
         if not isinstance(value, str) or not value:
             self._fail(path, "wrong-type", "'regex' takes a pattern, as text")
             return None
@@ -143,12 +148,12 @@ class ConditionParser(FieldParsing, PositionParsing):
                            did_you_mean(name, self.scope.patterns, prefix="$")
                            or "define it under 'patterns:'")
                 return None
-            return c.RegexTest(self.scope.patterns[name])
+            return c.RegexTest(self.scope.patterns[name], negation)
         problem = regex_problem(value)
         if problem is not None:
             self._fail(path, *problem)
             return None
-        return c.RegexTest(value)
+        return c.RegexTest(value, negation)
 
     def _outputs(self, name: str, value: Any, path: PathKey) -> c.Condition | None:
         stage = "flags" if name == "flags" else ("category" if name == "subcategory" else name)

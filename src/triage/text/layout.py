@@ -58,7 +58,7 @@ DEFAULT_MARKERS: Mapping[str, tuple[str, ...]] = {
 #: Words that make a bracket an agent's note wherever they stand in its first dozen
 #: characters: （售后工程师检测记录）, （柜台备注：…）, 【工程部现场查看记录】.
 _NOTE_WORDS = ("备注", "记录", "纪录", "检测", "检查", "查看", "核实", "核查", "查核", "复核",
-               "复检", "勘查", "结论", "判定", "判断", "鉴定", "工单")
+               "复检", "勘查", "结论", "判定", "判断", "鉴定", "工单", "处理结果", "解答", "跟进")
 _BRACKETS = re.compile("[（(【\\[「『]")
 _CLOSERS = {"（": "）", "(": ")", "【": "】", "[": "]", "「": "」", "『": "』", "“": "”", '"': '"'}
 

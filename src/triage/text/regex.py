@@ -8,6 +8,7 @@ pattern that needs them is rejected when the policy loads.
 from __future__ import annotations
 
 import re as _re
+from collections.abc import Callable
 from typing import Any
 
 import re2
@@ -112,6 +113,26 @@ class RegexSet:
         for i in found:
             bits |= (1 << i) & rest
         return bits
+
+
+    def negated(self, text: str, bits: int, is_negated: Callable[[int], bool]) -> int:
+        """The patterns among ``bits`` whose every match in ``text`` starts where
+        ``is_negated`` says a cue negates it (``不用派人来``: the match 派人 is negated)."""
+        out = 0
+        singles = self._singles
+        while bits:
+            low = bits & -bits
+            i = low.bit_length() - 1
+            bits ^= low
+            seen = False
+            for match in singles[i].finditer(text):
+                seen = True
+                if not is_negated(match.start()):
+                    break  # a match left standing: the pattern holds
+            else:
+                if seen:
+                    out |= low
+        return out
 
 
 def required_clauses(pattern: str) -> tuple[frozenset[str], ...] | None:
