@@ -68,12 +68,12 @@ def test_accuracy_per_field_meets_its_floor(default_policy: triage.Policy, field
 HOLDOUTS = {
     "holdout.jsonl": {"handling": 0.97, "category": 0.83, "severity": 0.92,
                       "request_type": 0.86},
-    "holdout2.jsonl": {"handling": 0.97, "category": 0.74, "severity": 0.85,
+    "holdout2.jsonl": {"handling": 0.97, "category": 0.76, "severity": 0.85,
                        "request_type": 0.80},
 }
 #: Complaints (complaint, repair, challenge) of holdout2 left at category ``other``: at
 #: most this share (a little above the share measured untouched).
-HOLDOUT2_OTHER_CEILING = 0.08
+HOLDOUT2_OTHER_CEILING = 0.05
 
 
 def _held_out(name: str) -> list[dict[str, object]]:
