@@ -217,6 +217,19 @@ def test_working_time_is_additive(a: datetime, d1: timedelta, d2: timedelta) -> 
     assert timedelta(0) <= total <= c - a
 
 
+@given(
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2045, 12, 1)),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
+)
+def test_working_time_from_the_day_table_equals_the_walk(a: datetime,
+                                                         span: timedelta) -> None:
+    """Two lookups in the day table give the working time a day-by-day walk adds up,
+    inside the table's years, before and after them, across holidays and lunch breaks."""
+    us_a, oa = OFFICE.to_epoch(a.replace(tzinfo=SH))
+    us_b, ob = OFFICE.to_epoch((a + span).replace(tzinfo=SH))
+    assert OFFICE.working_us(us_a, us_b, oa, ob) == OFFICE.walk_us(us_a, us_b, oa, ob)
+
+
 def test_docs_calendar_example_builds() -> None:
     """The calendar example at the top of docs/deadlines.md constructs as written."""
     text = (ROOT / "docs" / "deadlines.md").read_text("utf-8")

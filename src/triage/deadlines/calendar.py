@@ -349,7 +349,20 @@ class BusinessCalendar:
             f"{date.fromordinal(ordinal)}", code="no_working_hours", calendar=self.name)
 
     def working_us(self, a: int, b: int, first: int, last: int) -> int:
-        """Working microseconds in ``[a, b)`` whose local dates run ``first``..``last``."""
+        """Working microseconds in ``[a, b)`` whose local dates run ``first``..``last``:
+        two lookups in the day table where it answers, else a walk day by day."""
+        if b <= a:
+            return 0
+        table = self._table
+        if table is not None and first >= FIXED_FIRST and last <= FIXED_LAST:
+            fa, fb = a + table.offset, b + table.offset  # local wall-clock positions
+            da, db = first - EPOCH_ORDINAL, last - EPOCH_ORDINAL
+            return (table.work_before(db, fb - db * US_PER_DAY)
+                    - table.work_before(da, fa - da * US_PER_DAY))
+        return self.walk_us(a, b, first, last)
+
+    def walk_us(self, a: int, b: int, first: int, last: int) -> int:
+        """``working_us`` by walking the days one by one (any zone; the reference)."""
         if b <= a:
             return 0
         total = 0

@@ -129,6 +129,23 @@ class DayTable:
             left -= e - s
         raise AssertionError("the day's working time holds the rest")  # see cum[j] above
 
+    def work_before(self, day: int, at: int) -> int:
+        """Working microseconds from the table's first day to ``at`` microseconds into day
+        ``day`` (a day outside the table is moved by whole weeks, and so is the total):
+        the working time between two instants is the difference of two of these."""
+        i = day - self.day0
+        n = len(self.plans)
+        q = 0
+        if not 0 <= i < n:
+            q = (i - n) // 7 + 1 if i >= n else -((-i - 1) // 7 + 1)
+            i -= 7 * q
+        x = self.cum[i] + q * self.week_work
+        for s, e in self.plans[i].wall:
+            if at <= s:
+                break
+            x += (e if at > e else at) - s
+        return x
+
     def add_days(self, day: int, at: int, days: int) -> tuple[int, int]:
         """The end of working hours of the ``days``-th working day after the day of the
         next working moment from ``at`` microseconds into day ``day``, and that day."""
