@@ -205,12 +205,17 @@ class _Handlers:
                           error=None, line=int(line) if line.isdigit() else 0,
                           saves=ws.saves(name)[:20], draft=ws.state())
 
-    async def save(self, request: Request) -> Response:
+    async def _write_body(self, request: Request) -> dict[str, Any] | Response:
+        """The JSON object of a write, or the response that refuses it (no token, no
+        CSRF, read-only, not a JSON object)."""
         refused = self._refuse_write(request)
         if refused is not None:
             return refused
-        data = await _json_body(request)
-        if isinstance(data, JSONResponse):
+        return await _json_body(request)
+
+    async def save(self, request: Request) -> Response:
+        data = await self._write_body(request)
+        if isinstance(data, Response):
             return data
         name, text = data.get("file"), data.get("text")
         if not isinstance(name, str) or not isinstance(text, str):
@@ -402,11 +407,8 @@ class _Handlers:
         return JSONResponse(result.to_dict())
 
     async def api_publish(self, request: Request) -> Response:
-        refused = self._refuse_write(request)
-        if refused is not None:
-            return refused
-        data = await _json_body(request)
-        if isinstance(data, JSONResponse):
+        data = await self._write_body(request)
+        if isinstance(data, Response):
             return data
         note = data.get("note", "")
         ok, text = await run_in_threadpool(self._publish, _author(data.get("author")),
