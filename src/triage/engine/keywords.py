@@ -117,27 +117,6 @@ class KeywordIndex:
         if not matched:
             return NOTHING if not matches else Found(frozenset(), frozenset(), frozenset(),
                                                      matches)
-        return self._found_words(folded, matched, matches)
-
-    def regex_stands(self, folded: str, bit: int, found: Found) -> bool:
-        """Whether regex ``bit`` (it matches ``folded``) has a match no negation cue
-        negates. Asked only by a negation-aware regex test whose pattern matched, so a
-        text without a cue, or a rule that never gets there, costs nothing."""
-        regexes = self._regexes
-        if regexes is None:
-            return True
-        cue_ends = found.cue_ends
-        if cue_ends is None:
-            cues = [c for c in self._cues if c in folded]
-            if not cues:
-                return True
-            cue_ends = _cue_ends(folded, cues)
-        window = self._window
-        return not regexes.negated(folded, bit,
-                                   lambda start: _negated(folded, start, cue_ends, window))
-
-    def _found_words(self, folded: str, matched: Any, matches: int) -> Found:
-        """The words of ``find`` (and the regex mask, passed through)."""
         every = set(matched)
         if self._extra:
             every -= self._extra
@@ -168,6 +147,23 @@ class KeywordIndex:
                 if all(marks):
                     present.discard(kid)
         return Found(present, every, frozenset(negated), matches, cue_ends)
+
+    def regex_stands(self, folded: str, bit: int, found: Found) -> bool:
+        """Whether regex ``bit`` (it matches ``folded``) has a match no negation cue
+        negates. Asked only by a negation-aware regex test whose pattern matched, so a
+        text without a cue, or a rule that never gets there, costs nothing."""
+        regexes = self._regexes
+        if regexes is None:
+            return True
+        cue_ends = found.cue_ends
+        if cue_ends is None:
+            cues = [c for c in self._cues if c in folded]
+            if not cues:
+                return True
+            cue_ends = _cue_ends(folded, cues)
+        window = self._window
+        return not regexes.negated(folded, bit,
+                                   lambda start: _negated(folded, start, cue_ends, window))
 
     def _positions(self, folded: str, kid: int, matched: Any = None) -> list[int]:
         """Start offsets of word ``kid``, but those inside one of its exception phrases."""

@@ -114,7 +114,6 @@ class RegexSet:
             bits |= (1 << i) & rest
         return bits
 
-
     def negated(self, text: str, bits: int, is_negated: Callable[[int], bool]) -> int:
         """The patterns among ``bits`` whose every match in ``text`` starts where
         ``is_negated`` says a cue negates it (``不用派人来``: the match 派人 is negated)."""
