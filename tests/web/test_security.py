@@ -216,3 +216,23 @@ def test_loopback_default_binding(make_client: Make) -> None:
     assert (options.host, options.port, options.token, options.read_only) == (
         "127.0.0.1", 8080, None, False)
     assert LOOPBACK.startswith("http://127.0.0.1")
+
+
+def test_a_draft_folder_replaced_by_a_link_is_not_written_through(
+        make_client: Make, folder: Path, tmp_path: Path) -> None:
+    """Someone swaps .workbench/draft/rules for a link out of the folder: a save is a 400
+    and nothing is written at the link's target."""
+    import shutil  # noqa: PLC0415
+
+    client = make_client()
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    draft = folder / ".workbench" / "draft" / folder.name
+    outside = tmp_path / "elsewhere-draft"
+    outside.mkdir()
+    shutil.rmtree(draft)
+    os.symlink(outside, draft)
+    answer = _save(client, folder, headers=headers)
+    assert answer.status_code == 400 and "link" in answer.json()["error"]
+    page = client.get("/edit")
+    assert page.status_code == 400 and "link" in page.json()["error"]
+    assert list(outside.iterdir()) == []

@@ -95,7 +95,12 @@ def create_app(policy_dir: str | Path, options: ServeOptions | None = None) -> S
         yield
         store.close()  # stop watching the folder
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    async def refused(request: Request, exc: Exception) -> Response:
+        # the folder itself is not as a workbench may write it (a link in .workbench/)
+        return _error(400, str(exc))
+
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={WorkspaceError: refused})
     hosts = frozenset({*LOOPBACK_HOSTS, options.host}) if options.loopback else None
     app.add_middleware(Guard, max_body=options.max_body, hosts=hosts)
     return app

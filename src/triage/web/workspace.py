@@ -156,21 +156,21 @@ class Workspace:
             if self.draft.is_dir() and self._base().is_dir():
                 if (fingerprint(self.draft) == fingerprint(self._base())
                         and fingerprint(self.root) != fingerprint(self._base())):
-                    self._reset_draft(_tree(self.root))
+                    self._reset_draft()
                 return
-            self._reset_draft(_tree(self.root))
+            self._reset_draft()
 
-    def _reset_draft(self, files: Mapping[str, bytes], base: Mapping[str, bytes] | None = None
-                     ) -> None:
-        """Make the draft ``files`` and its base ``base`` (default: the folder now)."""
-        _replace_tree(self.draft, files)
-        _replace_tree(self._base(), _tree(self.root) if base is None else base)
+    def _reset_draft(self) -> None:
+        """Make the draft, and its base, the published folder as it is now."""
+        live = _tree(self.root)
+        _replace_tree(self.draft, live)
+        _replace_tree(self._base(), live)
 
     def discard(self) -> None:
         """Throw the draft away: it becomes the published folder again."""
         with self._lock:
             self._refuse_links("draft", "draft-base")
-            self._reset_draft(_tree(self.root))
+            self._reset_draft()
 
     def state(self) -> DraftState:
         """The draft's changes, the folder's changes since the base, and where they meet."""
@@ -364,7 +364,7 @@ class Workspace:
             _replace_tree(self.draft, kept, keep_uneditable=True)
 
     def _refuse_links(self, *kinds: str) -> None:
-        for where in (self.root / STATE, *(self.root / STATE / k for k in kinds)):
+        for where in (self.root / STATE, *(self.root / STATE / k for k in kinds), self.draft):
             if where.is_symlink():
                 raise WorkspaceError(f"{where.relative_to(self.root)} is a link: refusing "
                                      "to write through it")
