@@ -149,22 +149,28 @@ class Workspace:
     def ensure_draft(self) -> None:
         """Make the draft (a copy of the folder) when there is none; a draft with no
         change of its own follows the published folder."""
-        if self.read_only:
-            return
+        if not self.read_only:
+            self._trees()
+
+    def _trees(self) -> tuple[dict[str, bytes], dict[str, bytes], dict[str, bytes]]:
+        """``ensure_draft``, then the files of the base, the draft and the folder, each
+        read once (the pages and a publish compare them)."""
         with self._lock:
             self._refuse_links("draft", "draft-base")
+            live = _tree(self.root)
             if self.draft.is_dir() and self._base().is_dir():
-                if (fingerprint(self.draft) == fingerprint(self._base())
-                        and fingerprint(self.root) != fingerprint(self._base())):
-                    self._reset_draft()
-                return
-            self._reset_draft()
+                base, draft = _tree(self._base()), _tree(self.draft)
+                if draft != base or live == base:
+                    return base, draft, live
+            self._reset_draft(live)
+            return live, live, live
 
-    def _reset_draft(self) -> None:
-        """Make the draft, and its base, the published folder as it is now."""
-        live = _tree(self.root)
-        _replace_tree(self.draft, live)
-        _replace_tree(self._base(), live)
+    def _reset_draft(self, live: Mapping[str, bytes] | None = None) -> None:
+        """Make the draft, and its base, the published folder as it is now (``live``:
+        its files, when already read)."""
+        files = _tree(self.root) if live is None else live
+        _replace_tree(self.draft, files)
+        _replace_tree(self._base(), files)
 
     def discard(self) -> None:
         """Throw the draft away: it becomes the published folder again."""
@@ -176,9 +182,7 @@ class Workspace:
         """The draft's changes, the folder's changes since the base, and where they meet."""
         if self.read_only:
             return DraftState((), (), ())
-        with self._lock:
-            self.ensure_draft()
-            base, draft, live = _tree(self._base()), _tree(self.draft), _tree(self.root)
+        base, draft, live = self._trees()
         _, conflicts = merge(base, draft, live)
         return DraftState(tuple(_changes(base, draft)),
                           tuple(name for name, _ in _changes(base, live)), conflicts)
@@ -293,8 +297,7 @@ class Workspace:
         """Build the draft (load and cases), write it into the folder, and have ``store``
         serve it; keep it as a published version. ``PublishError`` says why not."""
         with self._lock:
-            self.ensure_draft()
-            base, draft, live = _tree(self._base()), _tree(self.draft), _tree(self.root)
+            base, draft, live = self._trees()
             mine = _changes(base, draft)
             if not mine and draft == live:
                 raise PublishError("草稿和在用的版本一样，没有要发布的修改")
