@@ -11,12 +11,14 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import triage
 from triage.history import CaseStore
+from triage.history.marks import marks_of
 
 from .conftest import Opener
 
@@ -30,6 +32,14 @@ def _writer(location: tuple[str, str | None], number: int, batches: int, size: i
         [sys.executable, str(WRITER), url or store_url, schema or "-", str(number),
          str(batches), str(size), ",".join(cases)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _marks_are_a_fold(store: CaseStore, cases: list[str]) -> bool:
+    """Whether every case's stored marks equal the marks of all its events."""
+    marked = {m.case_id: m.marks for m in store.marked_between(
+        datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))}
+    return all(marked[c] is not None and marked[c][:7] == marks_of(store.events(c))[:7]
+               for c in cases)
 
 
 def _notes(store: CaseStore, cases: list[str]) -> list[tuple[int, str]]:
@@ -55,6 +65,7 @@ def test_eight_writers_lose_and_double_nothing(location: tuple[str, str | None],
     with opener() as store:
         notes = _notes(store, cases)
         assert store.event_count() == 8 * 5 * 200 + len(cases)
+        assert _marks_are_a_fold(store, cases)
     assert len(notes) == 8000 and len({n for _, n in notes}) == 8000
     assert len({s for s, _ in notes}) == 8000
     batches: dict[str, list[int]] = defaultdict(list)
@@ -152,11 +163,13 @@ def test_a_writer_killed_mid_batch_loses_only_that_batch(
         assert reported <= len(stored) <= reported + 1
         assert all(n == size for n in counts.values())
         assert len({s for s, _ in notes}) == len(notes)
+        assert _marks_are_a_fold(store, cases)
     after = _writer(location, 1, 1, 100, cases)
     _, err = after.communicate(timeout=120)
     assert after.returncode == 0, err
     with opener() as store:
         assert store.event_count() == len(stored) * size + 100 + len(cases)
+        assert _marks_are_a_fold(store, cases)
 
 
 @pytest.mark.parametrize("rounds", [1])

@@ -283,8 +283,49 @@ class BusinessCalendar:
         wall = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000
         return (o - EPOCH_ORDINAL) * US_PER_DAY + wall + local.microsecond - off_us, o
 
+    def epoch_ordinal(self, us: int) -> int:
+        """The ordinal of the local date of epoch microseconds ``us``."""
+        fixed = self._fixed
+        if fixed is not None:
+            o = (us + fixed) // US_PER_DAY + EPOCH_ORDINAL
+            if FIXED_FIRST <= o <= FIXED_LAST:
+                return o
+        return self.from_epoch(us).toordinal()
+
+    def working_us_between(self, a: int, b: int) -> int:
+        """``working_time_between`` of two instants given as epoch microseconds, in
+        microseconds: what a month's KPIs add up without building datetimes."""
+        sign = 1
+        if b < a:
+            a, b, sign = b, a, -1
+        oa, ob = self.epoch_ordinal(a), self.epoch_ordinal(b)
+        self.check_years(oa, ob)
+        return sign * self.working_us(a, b, oa, ob)
+
+    def working_clock(self, us: int) -> int | None:
+        """Working microseconds from a fixed origin to epoch microseconds ``us``, so that
+        the working time between two instants is the difference of their clocks (what a
+        month's KPIs subtract); None where the day table does not reach (a zone with
+        daylight saving, a date outside the years of fixed offset): use
+        ``working_us_between`` there."""
+        table = self._table
+        if table is None:
+            return None
+        wall = us + table.offset
+        day = wall // US_PER_DAY
+        o = day + EPOCH_ORDINAL
+        if not FIXED_FIRST <= o <= FIXED_LAST:
+            return None
+        self.check_years(o, o)
+        return table.work_before(day, wall - day * US_PER_DAY)
+
     def from_epoch(self, us: int) -> datetime:
         """The aware local datetime of epoch microseconds ``us``."""
+        fixed = self._fixed
+        if fixed is not None and FIXED_FIRST <= (us + fixed) // US_PER_DAY + EPOCH_ORDINAL \
+                <= FIXED_LAST:
+            # the offset is fixed there: wall time is epoch time plus it (as to_epoch reads)
+            return self._epoch + timedelta(microseconds=us + fixed)
         if us % 1_000_000:
             # exact: the float is within 0.2 µs of the true value and fromtimestamp rounds
             return datetime.fromtimestamp(us / 1_000_000, self.tz)

@@ -501,6 +501,11 @@ def _normalise(pauses: Iterable[Pause | tuple[datetime, datetime]], cal: Busines
     """The pauses as given (as ``Pause``) and their union from ``t0`` on, sorted, merged."""
     items = [p if isinstance(p, Pause) else Pause(p[0], p[1]) for p in pauses]
     raw = sorted((max(cal.to_epoch(p.start)[0], t0), cal.to_epoch(p.end)[0]) for p in items)
+    return items, _union(raw)
+
+
+def _union(raw: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans merged where they overlap or touch; empty ones dropped."""
     merged: list[tuple[int, int]] = []
     for s, e in raw:
         if e <= s:
@@ -509,7 +514,7 @@ def _normalise(pauses: Iterable[Pause | tuple[datetime, datetime]], cal: Busines
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         else:
             merged.append((s, e))
-    return items, merged
+    return merged
 
 
 def due_with_pauses(
@@ -544,17 +549,12 @@ def with_pauses(calendar: BusinessCalendar, base: DueTime,
     """
     cal = calendar
     t0, o0 = cal.to_epoch(base.start if since is None else since)
-    d0, od = cal.to_epoch(base.due)
     items, merged = _normalise(pauses, cal, t0)
     if not merged:
         return base
-    if base.duration.uses_calendar:
-        need = cal.working_us(t0, d0, o0, od)
-        due_us, last = _advance_around(cal, t0, o0, need, merged)
-        warnings = _merge(base.warnings, cal.check_years(o0, last))
-    else:
-        due_us = _elapsed_around(t0, d0 - t0, merged)
-        warnings = base.warnings
+    due_us, last = _moved(cal, t0, o0, cal.to_epoch(base.due)[0], base.duration, merged)
+    warnings = _merge(base.warnings, cal.check_years(o0, last)) \
+        if base.duration.uses_calendar else base.warnings
     due = cal.from_epoch(due_us)
     pause_steps: list[RawStep] = []
     for p in sorted(items, key=lambda p: p.start):
@@ -567,6 +567,28 @@ def with_pauses(calendar: BusinessCalendar, base: DueTime,
         pause_steps.append(("pause", s, e, p.reason, None, moved))
     trace = (*base.trace[:-1], *pause_steps, _DUE)
     return DueTime(cal.name, base.duration, base.start, due, warnings, base.milestone, trace)
+
+
+def paused_due(calendar: BusinessCalendar, start: int, due: int, duration: Duration,
+               pauses: Iterable[tuple[int, int]]) -> int:
+    """The due time ``due`` (set ``duration`` after ``start``) moved later by the time
+    paused after ``start``, all in epoch microseconds: the due time ``with_pauses``
+    gives, without its steps and warnings (what a month's KPIs need of a paused case)."""
+    merged = _union(sorted((max(s, start), e) for s, e in pauses))
+    if not merged:
+        return due
+    return _moved(calendar, start, calendar.epoch_ordinal(start), due, duration, merged)[0]
+
+
+def _moved(cal: BusinessCalendar, t0: int, o0: int, due: int, duration: Duration,
+           merged: list[tuple[int, int]]) -> tuple[int, int]:
+    """The due time ``due`` (epoch µs) and its local date, moved by the ``merged``
+    pauses: by the working time paused for working-time units, by the elapsed time for
+    m, h and d."""
+    if duration.uses_calendar:
+        need = cal.working_us(t0, due, o0, cal.epoch_ordinal(due))
+        return _advance_around(cal, t0, o0, need, merged)
+    return _elapsed_around(t0, due - t0, merged), o0
 
 
 def _advance_around(cal: BusinessCalendar, t0: int, o0: int, need: int,

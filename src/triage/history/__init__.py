@@ -4,7 +4,8 @@ customer's history says about a new complaint.
 Owns the case store (``store``: ``CaseStore``, with the ``sqlite`` and ``postgres``
 backends behind the ``backend`` interface), case events (``events``), the state a case's
 events derive (``case``), history facts for rules (``facts``), the schema steps
-(``migrations``), monthly KPIs (``kpi``), the HTML report (``report``) and a seeded demo
+(``migrations``), each case's marks, what its events add up to (``marks``), monthly KPIs
+(``kpi``), the HTML report (``report``) and a seeded demo
 month (``simulate``, which takes its decisions from the caller). May import ``status``,
 ``decision``, ``errors`` (with ``_frozen``) and ``deadlines``; never the policy
 language, the engine or the CLI. psycopg is imported only when a PostgreSQL store is
@@ -22,6 +23,7 @@ from .events import (
     satisfaction_label,
 )
 from .facts import TEAM_SUBCATEGORIES, HistoryFacts
+from .marks import MarkedCase, Marks
 from .migrations import SCHEMA_VERSION
 from .store import CaseStore
 
@@ -38,6 +40,8 @@ __all__ = [
     "CaseStore",
     "HistoryError",
     "HistoryFacts",
+    "MarkedCase",
+    "Marks",
     "normalise_satisfaction",
     "satisfaction_label",
 ]

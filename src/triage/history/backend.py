@@ -13,6 +13,7 @@ from typing import Protocol
 
 from .case import CaseRecord
 from .events import CaseEvent
+from .marks import MarkedCase
 
 
 class Backend(Protocol):
@@ -65,6 +66,16 @@ class Backend(Protocol):
                       deadlines_only: bool = False) -> Iterator[list[CaseRecord]]:
         """Cases received in ``[start, end)``, in receipt order, ``chunk`` at a time;
         ``deadlines_only``: the decision read as ``{"deadlines": [...]}`` only."""
+        ...
+
+    def marked_between(self, start: datetime, end: datetime, chunk: int
+                       ) -> Iterator[list[MarkedCase]]:
+        """Cases received in ``[start, end)`` as ``MarkedCase``s (their decisions and
+        events not read), in receipt order, ``chunk`` at a time."""
+        ...
+
+    def load_cases(self, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        """The stored records of ``case_ids`` by id (unknown ids left out)."""
         ...
 
     def event_count(self) -> int:

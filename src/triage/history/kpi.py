@@ -30,26 +30,37 @@ Definitions (docs/history.md, "KPIs"):
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from ..deadlines.calendar import BusinessCalendar
-from ..deadlines.durations import DueTime, Duration
+from ..deadlines.durations import DueTime, Duration, paused_due
 from ..deadlines.planner import Deadline
 from ..decision import Decision, RoleRef
 from ..errors import HistoryError
 from ..status import EVENT_MEETS, REOPENS, case_status
-from .case import OPEN_STATES, Case, CaseState, fold, ordered
+from .case import OPEN_STATES, Case, CaseRecord, CaseState, fold
 from .events import STATUS_KINDS, utc
 from .facts import TEAM_CATEGORY, TEAM_SUBCATEGORIES
+from .marks import (
+    ENGAGED_KINDS,
+    FIRST_KINDS,
+    MET_MILESTONES,
+    MarkedCase,
+    Marks,
+    PlannedDeadline,
+    from_micros,
+    micros,
+)
 from .store import CaseStore
 
 GroupBy = Literal["owner", "category", "channel"]
@@ -63,7 +74,6 @@ RESPONSE_MILESTONES: tuple[str, ...] = ("answer", "first_response", "first_conta
 REPEAT_FLAG = "repeat_complaint"
 #: Scores counted as satisfied: 满意 (4-5) and 基本满意 (3).
 SATISFIED_FROM = 3
-_ENGAGED = frozenset({"accepted", "contacted", "answered"})
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 #: A stand-in length for a deadline stored without ``within`` (older stores): an elapsed
 #: unit, so a pause moves it by the pause's own length.
@@ -160,8 +170,7 @@ class MilestoneCount:
                 "breached": self.breached}
 
 
-@dataclass(frozen=True, slots=True)
-class MilestoneOutcome:
+class MilestoneOutcome(NamedTuple):
     """One deadline of one case at ``as_of``: due (after pauses), when met, its state."""
 
     milestone: str
@@ -171,9 +180,9 @@ class MilestoneOutcome:
     state: MilestoneState
 
 
-@dataclass(frozen=True, slots=True)
-class CaseOutcome:
-    """What one case adds to the KPIs (times in the KPI zone)."""
+class CaseOutcome(NamedTuple):
+    """What one case adds to the KPIs (times in the KPI zone). A named tuple: a month
+    holds one per case, so it is built cheaply."""
 
     case_id: str
     customer: str
@@ -208,6 +217,47 @@ class CaseOutcome:
 
     def group(self, by: GroupBy) -> str:
         """The case's key under ``by`` (a missing channel: ``unknown``)."""
+        if by == "owner":
+            return self.owner_team
+        if by == "category":
+            return self.category
+        return self.channel or "unknown"
+
+
+#: A milestone in a case's figures: milestone, label, due and met (epoch µs), state.
+_Milestone = tuple[str, str, int, "int | None", MilestoneState]
+
+
+class _Figures(NamedTuple):
+    """What one case adds to the KPIs, with times in epoch µs: what the figures are
+    added up from; its ``CaseOutcome`` is built from it only when asked for."""
+
+    request_type: str
+    category: str
+    owner_team: str
+    channel: str | None
+    handling: str
+    day: int
+    state: CaseState
+    milestones: tuple[_Milestone, ...]
+    response: str | None
+    responded: bool
+    on_time: bool | None
+    first_contact_hours: float | None
+    resolution_hours: float | None
+    satisfaction: int | None
+    repeat_of: str | None
+    repeat_flagged: bool
+
+    @property
+    def repeat(self) -> bool:
+        return self.repeat_flagged or self.repeat_of is not None
+
+    @property
+    def breached(self) -> bool:
+        return any(m[4] in ("late", "overdue") for m in self.milestones)
+
+    def group(self, by: GroupBy) -> str:
         if by == "owner":
             return self.owner_team
         if by == "category":
@@ -286,10 +336,28 @@ class DayCount:
         return self.on_time / self.due if self.due else None
 
 
+class _Outcomes:
+    """A month's per-case outcomes, built on first use (a month's KPIs need only their
+    figures; the report and callers that read ``MonthlyKpis.cases`` build them once)."""
+
+    __slots__ = ("_build", "_built")
+
+    def __init__(self, build: Callable[[], tuple[CaseOutcome, ...]]) -> None:
+        self._build: Callable[[], tuple[CaseOutcome, ...]] | None = build
+        self._built: tuple[CaseOutcome, ...] | None = None
+
+    def get(self) -> tuple[CaseOutcome, ...]:
+        if self._built is None:
+            assert self._build is not None
+            self._built, self._build = self._build(), None
+        return self._built
+
+
 @dataclass(frozen=True, slots=True)
 class MonthlyKpis:
     """A month's KPIs: the whole month, each group, the team weeks, the daily trend and
-    the categories; ``cases`` holds each case's outcome (for the report)."""
+    the categories; ``cases`` holds each case's outcome (for the report, built on first
+    use); ``breached_cases`` and ``special_cases`` count them."""
 
     month: str
     start: datetime
@@ -301,7 +369,14 @@ class MonthlyKpis:
     team_weeks: tuple[TeamWeek, ...]
     daily: tuple[DayCount, ...]
     categories: tuple[tuple[str, int], ...]
-    cases: tuple[CaseOutcome, ...]
+    breached_cases: int
+    special_cases: int
+    _outcomes: _Outcomes = field(repr=False, compare=False)
+
+    @property
+    def cases(self) -> tuple[CaseOutcome, ...]:
+        """Each case's outcome, in receipt order."""
+        return self._outcomes.get()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (without the per-case outcomes)."""
@@ -314,8 +389,8 @@ class MonthlyKpis:
             "daily": [{"day": d.day.isoformat(), "received": d.received, "due": d.due,
                        "on_time": d.on_time} for d in self.daily],
             "categories": dict(self.categories),
-            "breached_cases": sum(1 for c in self.cases if c.breached),
-            "special_cases": sum(1 for c in self.cases if c.handling == "special"),
+            "breached_cases": self.breached_cases,
+            "special_cases": self.special_cases,
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -382,6 +457,11 @@ def monthly_kpis(store: CaseStore, month: str, *,
     deadlines name); ``as_of`` the moment the cases are judged at (default: the month's
     end or the last event seen, whichever is later: a late answer still counts as late).
     Raises ``HistoryError`` for a bad month, group or a deadline on an unknown calendar.
+
+    Cases are read with their marks (``CaseStore.marked_between``); only the events of a
+    case that was paused, has events after ``as_of`` or decides a repeat complaint that
+    its marks cannot are read and replayed. The figures equal ``kpis_of_cases`` over
+    the same cases read with their events (a property test checks).
     """
     if group_by is not None and group_by not in GROUP_BY:
         raise HistoryError(f"cannot group KPIs by {group_by!r}",
@@ -396,11 +476,11 @@ def monthly_kpis(store: CaseStore, month: str, *,
                            "BusinessCalendar, as the policy's deadlines name them)")
     where = zone or _zone_of(calendars)
     start, end = month_bounds(month, where)
-    cases = list(store.cases_between(start - timedelta(days=lookback_days), end,
-                                     deadlines_only=True))
-    return kpis_of_cases(cases, month, calendars=calendars, group_by=group_by,
-                         as_of=as_of, zone=where, team_subcategories=team_subcategories,
-                         team_week_cap=team_week_cap)
+    entries = [_Entry(m, m.marks, None, m.received_at) for m in
+               store.marked_between(start - timedelta(days=lookback_days), end)]
+    _read_events(store, [e for e in entries if e.marks is None])
+    return _kpis(entries, month, start, end, calendars, group_by, as_of, where,
+                 team_subcategories, team_week_cap, lambda wanted: _read_events(store, wanted))
 
 
 def kpis_of_cases(cases: Iterable[Case], month: str, *,
@@ -409,37 +489,129 @@ def kpis_of_cases(cases: Iterable[Case], month: str, *,
                   zone: ZoneInfo | None = None,
                   team_subcategories: Sequence[str] = TEAM_SUBCATEGORIES,
                   team_week_cap: int = TEAM_WEEK_CAP) -> MonthlyKpis:
-    """``monthly_kpis`` over cases already read (those before the month are context:
-    earlier cases for repeat complaints and the first week's team counts)."""
+    """``monthly_kpis`` over cases already read with their events (those before the
+    month are context: earlier cases for repeat complaints and the first week's team
+    counts); every case is replayed from its events."""
     where = zone or _zone_of(calendars)
     start, end = month_bounds(month, where)
-    every = sorted(cases, key=lambda c: (c.record.received_at, c.case_id))
-    latest = max((c.last_at for c in every), default=end)
-    moment = max(end, latest) if as_of is None else utc(as_of, "as_of")
+    entries = [_Entry(c.record, None, c, micros(c.record.received_at)) for c in cases]
+    return _kpis(entries, month, start, end, calendars, group_by, as_of, where,
+                 team_subcategories, team_week_cap, lambda wanted: None)
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One case as the KPIs read it: ``head`` (its fields), and its marks or its events
+    (``case``, whose record then is ``head``)."""
+
+    head: MarkedCase | CaseRecord
+    marks: Marks | None
+    case: Case | None
+    received_us: int
+
+    @property
+    def last_us(self) -> int:
+        if self.case is not None:
+            return micros(self.case.last_at)
+        assert self.marks is not None
+        return self.marks.last_at
+
+
+def _read_events(store: CaseStore, wanted: Sequence[_Entry]) -> None:
+    """Read the records and events of ``wanted`` (entries without events) in batches."""
+    todo = {e.head.case_id: e for e in wanted if e.case is None}
+    for case in store.cases(todo):
+        entry = todo[case.case_id]
+        entry.case, entry.head = case, case.record
+
+
+def _kpis(entries: list[_Entry], month: str, start: datetime, end: datetime,
+          calendars: Mapping[str, BusinessCalendar], group_by: GroupBy | None,
+          as_of: datetime | None, where: ZoneInfo, team_subcategories: Sequence[str],
+          team_week_cap: int, read: Callable[[Sequence[_Entry]], None]) -> MonthlyKpis:
+    every = sorted(entries, key=lambda e: (e.received_us, e.head.case_id))
+    end_us, start_us = micros(end), micros(start)
+    latest = max((e.last_us for e in every), default=end_us)
+    moment = from_micros(max(end_us, latest)) if as_of is None else utc(as_of, "as_of")
     moment = moment.astimezone(where)
-    earlier: dict[str, list[Case]] = defaultdict(list)
-    outcomes: list[CaseOutcome] = []
-    for case in every:
-        record = case.record
-        if start <= record.received_at < end:
-            outcomes.append(_outcome(case, earlier[record.customer], calendars, moment,
-                                     where))
-        earlier[record.customer].append(case)
-    month_cases = tuple(outcomes)
-    total = _group(None, month_cases)
+    moment_us = micros(moment)
+    month_entries = [e for e in every if start_us <= e.received_us < end_us]
+    earlier: dict[str, list[_Entry]] = defaultdict(list)
+    # the month's complaints whose customer had cases before: the customer's cases in
+    # receipt order and how many came first
+    topics: dict[str, tuple[list[_Entry], int]] = {}
+    for entry in every:
+        before = earlier[entry.head.customer]
+        if before and entry.head.request_type == "complaint" \
+                and start_us <= entry.received_us < end_us:
+            topics[entry.head.case_id] = (before, len(before))
+        before.append(entry)
+    # the events needed: cases with events after as_of, and repeats their marks leave open
+    wanted = [e for e in month_entries if e.case is None and e.last_us > moment_us]
+    for entry in month_entries:
+        if entry.head.case_id not in topics:
+            continue
+        for old in _repeat_candidates(entry, topics[entry.head.case_id]):
+            taken = _taken_and_open(old, entry)
+            if taken is None:
+                wanted.append(old)
+            elif taken:
+                break
+    read(wanted)
+    # epoch µs to KPI-zone times: a calendar of that zone does it fastest
+    same = next((c for c in calendars.values() if c.tz is where), None)
+    local = same.from_epoch if same is not None else functools.partial(_in_zone, zone=where)
+    day_of = same.epoch_ordinal if same is not None else functools.partial(_ordinal, zone=where)
+    layouts: dict[int, _Layout] = {}  # by plan (one object per plan in a read)
+    figures_of: list[_Figures] = []
+    for entry in month_entries:
+        topic = topics.get(entry.head.case_id)
+        repeat_of = None if topic is None else _repeat_of(entry, topic)
+        marks = entry.marks
+        if entry.case is not None or marks is None:
+            figures_of.append(_figures(entry, repeat_of, calendars, moment, where, day_of))
+            continue
+        layout = layouts.get(id(marks.plan))
+        if layout is None:
+            assert isinstance(entry.head, MarkedCase)
+            layout = layouts[id(marks.plan)] = _layout(marks.plan, entry.head, calendars)
+        figures_of.append(_marked_figures(entry, marks, layout, repeat_of, calendars,
+                                          moment_us, day_of))
+    figures = tuple(figures_of)
+    total = _group(None, figures)
     groups: tuple[KpiGroup, ...] = ()
     if group_by is not None:
-        keyed: dict[str, list[CaseOutcome]] = defaultdict(list)
-        for outcome in month_cases:
-            keyed[outcome.group(group_by)].append(outcome)
+        keyed: dict[str, list[_Figures]] = defaultdict(list)
+        for figure in figures:
+            keyed[figure.group(group_by)].append(figure)
         groups = tuple(_group(k, keyed[k]) for k in sorted(keyed))
     return MonthlyKpis(month, start, end, moment, group_by, total, groups,
-                       _team_weeks(every, start, end, where, team_subcategories,
+                       _team_weeks(every, start, end, local, team_subcategories,
                                    team_week_cap),
-                       _daily(month_cases, start, end),
-                       tuple(sorted(Counter(c.category for c in month_cases).items(),
+                       _daily(figures, start, end),
+                       tuple(sorted(Counter(c.category for c in figures).items(),
                                     key=lambda kv: (-kv[1], kv[0]))),
-                       month_cases)
+                       sum(1 for f in figures if f.breached),
+                       sum(1 for f in figures if f.handling == "special"),
+                       _Outcomes(functools.partial(_case_outcomes, month_entries, figures,
+                                                   local)))
+
+
+def _case_outcomes(entries: Sequence[_Entry], figures: Sequence[_Figures],
+                   local: Callable[[int], datetime]) -> tuple[CaseOutcome, ...]:
+    """The ``CaseOutcome`` of each case from its entry and figures."""
+    out = []
+    for entry, f in zip(entries, figures, strict=True):
+        head = entry.head
+        out.append(CaseOutcome(
+            head.case_id, head.customer, local(entry.received_us), head.request_type,
+            head.category, head.subcategory, head.product, head.owner_team, head.channel,
+            head.handling, head.severity, f.state,
+            tuple(MilestoneOutcome(m, label, local(due), None if met is None else local(met),
+                                   state) for m, label, due, met, state in f.milestones),
+            f.response, f.responded, f.on_time, f.first_contact_hours, f.resolution_hours,
+            f.satisfaction, f.repeat_of, f.repeat_flagged))
+    return tuple(out)
 
 
 def _zone_of(calendars: Mapping[str, BusinessCalendar]) -> ZoneInfo:
@@ -449,19 +621,31 @@ def _zone_of(calendars: Mapping[str, BusinessCalendar]) -> ZoneInfo:
         else ZoneInfo("Asia/Shanghai")
 
 
-def replayed_decision(case: Case, calendars: Mapping[str, BusinessCalendar]) -> Decision:
-    """The case's decision as ``triage.status`` replays it: its deadlines (due time,
-    calendar, length) from the stored JSON; every other field as recorded."""
-    record = case.record
-    deadlines = []
-    for item in record.decision.get("deadlines", ()):
-        name = item["calendar"]
+def _check_calendars(record: CaseRecord | MarkedCase, calendars: Mapping[str, BusinessCalendar],
+                     deadlines: Iterable[tuple[str, str]] | None = None) -> None:
+    """``HistoryError`` for a deadline of ``record`` (or of ``deadlines``: milestone and
+    calendar pairs) on a calendar that ``calendars`` lacks."""
+    if deadlines is None:
+        assert isinstance(record, CaseRecord)
+        deadlines = ((d["milestone"], d["calendar"]) for d in record.decision.get(
+            "deadlines", ()))
+    for milestone, name in deadlines:
         if name not in calendars:
-            raise HistoryError(f"case {record.case_id!r}: its {item['milestone']!r} "
+            raise HistoryError(f"case {record.case_id!r}: its {milestone!r} "
                                f"deadline is on calendar {name!r}, which the calendars "
                                "given do not have",
                                "pass the calendars of the policy that decided it: "
                                + ", ".join(sorted(calendars)))
+
+
+def replayed_decision(case: Case, calendars: Mapping[str, BusinessCalendar]) -> Decision:
+    """The case's decision as ``triage.status`` replays it: its deadlines (due time,
+    calendar, length) from the stored JSON; every other field as recorded."""
+    record = case.record
+    _check_calendars(record, calendars)
+    deadlines = []
+    for item in record.decision.get("deadlines", ()):
+        name = item["calendar"]
         due = datetime.fromisoformat(item["due"])
         within = item.get("within")
         length = Duration.parse(within) if within else _ELAPSED
@@ -496,10 +680,9 @@ def milestone_outcomes(case: Case, calendars: Mapping[str, BusinessCalendar],
     return tuple(outcomes)
 
 
-def _unpaused(case: Case, as_of: datetime, zone: ZoneInfo) -> tuple[MilestoneOutcome, ...]:
-    """``milestone_outcomes`` for a case never paused: no due time moves, so each is the
-    stored one, met by the first event that meets it (a reopening forgets the met
-    resolution, follow-up and answer). Equal to the replay (a property test checks)."""
+def _met_by(case: Case, as_of: datetime) -> dict[str, datetime]:
+    """When each milestone was first met by an event up to ``as_of`` (a reopening
+    forgets the met resolution, follow-up and answer)."""
     met: dict[str, datetime] = {}
     for event in case.events:
         if event.at > as_of:
@@ -510,8 +693,21 @@ def _unpaused(case: Case, as_of: datetime, zone: ZoneInfo) -> tuple[MilestoneOut
                 met.pop(reopened, None)
         elif kind is not None and (meets := EVENT_MEETS.get(kind)) is not None:
             met.setdefault(meets, event.at)
+    return met
+
+
+def _unpaused(case: Case, as_of: datetime, zone: ZoneInfo) -> tuple[MilestoneOutcome, ...]:
+    """``milestone_outcomes`` for a case never paused: no due time moves, so each is the
+    stored one, met by the first event that meets it (a reopening forgets the met
+    resolution, follow-up and answer). Equal to the replay (a property test checks)."""
+    return _stored_outcomes(case.record, _met_by(case, as_of), as_of, zone)
+
+
+def _stored_outcomes(record: CaseRecord, met: Mapping[str, datetime], as_of: datetime,
+                     zone: ZoneInfo) -> tuple[MilestoneOutcome, ...]:
+    """Each stored deadline of ``record`` at ``as_of``, met at the time ``met`` gives."""
     outcomes = []
-    for item in case.record.decision.get("deadlines", ()):
+    for item in record.decision.get("deadlines", ()):
         milestone = item["milestone"]
         due = datetime.fromisoformat(item["due"]).astimezone(zone)
         met_at = met.get(milestone)
@@ -526,79 +722,208 @@ def _unpaused(case: Case, as_of: datetime, zone: ZoneInfo) -> tuple[MilestoneOut
     return tuple(outcomes)
 
 
-def _outcome(case: Case, before: Sequence[Case], calendars: Mapping[str, BusinessCalendar],
-             as_of: datetime, zone: ZoneInfo) -> CaseOutcome:
-    record = case.record
-    deadlines = record.decision.get("deadlines", ())
-    for item in deadlines:
-        if item["calendar"] not in calendars:
-            replayed_decision(case, calendars)  # raises, naming the calendar
-    if any(e.kind == "paused" for e in case.events):
-        outcomes = milestone_outcomes(case, calendars, as_of, zone)
-    else:
-        outcomes = _unpaused(case, as_of, zone)
-    by_name = {m.milestone: m for m in outcomes}
-    response = next((n for n in RESPONSE_MILESTONES if n in by_name), None)
-    if response is None:
-        responded = any(e.kind == "answered" and e.at <= as_of for e in case.events)
-        on_time = None
-    else:
-        responded = by_name[response].met_at is not None
-        on_time = by_name[response].state == "met"
-    calendar_of = {d["milestone"]: d["calendar"] for d in deadlines}
+class _Layout(NamedTuple):
+    """Where a deadline plan puts what the KPIs read, worked out once per plan: for each
+    deadline the index of its milestone in ``Marks.met`` (None: no event meets it), the
+    response milestone's place, and for first contact and resolution the deadline's
+    place (None: read the first event of its kind) and the calendar that times it."""
+
+    met_index: tuple[int | None, ...]
+    response: int | None
+    hours: tuple[tuple[int | None, int, str | None], ...]
+
+
+_HOURS = (("first_contact", FIRST_KINDS.index("contacted")),
+          ("resolution", FIRST_KINDS.index("resolved")))
+_ANSWERED = FIRST_KINDS.index("answered")
+
+
+def _layout(plan: tuple[PlannedDeadline, ...], record: MarkedCase,
+            calendars: Mapping[str, BusinessCalendar]) -> _Layout:
+    names = [d[0] for d in plan]
+    calendar_of = {d[0]: d[2] for d in plan}
+    _check_calendars(record, calendars, calendar_of.items())
     fallback = next(iter(calendar_of.values()), None)
-
-    def hours(milestone: str, kind: str) -> float | None:
-        met = by_name[milestone].met_at if milestone in by_name else next(
-            (e.at for e in case.events if e.kind == kind and e.at <= as_of), None)
-        name = calendar_of.get(milestone, fallback)
-        if met is None or name is None:
-            return None
-        spent = calendars[name].working_time_between(record.received_at, met)
-        return spent.total_seconds() / 3600
-
-    return CaseOutcome(
-        record.case_id, record.customer, record.received_at.astimezone(zone),
-        record.request_type, record.category, record.subcategory, record.product,
-        record.owner_team, record.channel, record.handling, record.severity, case.state,
-        tuple(outcomes), response, responded, on_time,
-        hours("first_contact", "contacted"), hours("resolution", "resolved"),
-        case.satisfaction, _repeat_of(case, before), REPEAT_FLAG in record.flags)
+    response = next((names.index(n) for n in RESPONSE_MILESTONES if n in names), None)
+    return _Layout(
+        tuple(MET_MILESTONES.index(n) if n in MET_MILESTONES else None for n in names),
+        response,
+        tuple((names.index(m) if m in names else None, kind,
+               calendar_of.get(m, fallback)) for m, kind in _HOURS))
 
 
-def _repeat_of(case: Case, before: Sequence[Case]) -> str | None:
-    """The latest earlier case of the customer on the same topic that had been taken on
-    (accepted, contacted or answered) and was still open when ``case`` came in."""
-    record = case.record
-    if record.request_type != "complaint":
-        return None
-    came = record.received_at
-    for earlier in reversed(before):
-        old = earlier.record
-        if (old.category, old.subcategory, old.product) != (
-                record.category, record.subcategory, record.product) or old.received_at >= came:
+def _marked_figures(entry: _Entry, marks: Marks, layout: _Layout, repeat_of: str | None,
+                    calendars: Mapping[str, BusinessCalendar], as_of_us: int,
+                    day_of: Callable[[int], int]) -> _Figures:
+    """``_figures`` from a case's marks: each stored due time, moved by the pauses (one
+    still running ends at ``as_of``) as ``triage.status`` moves it."""
+    received = entry.received_us
+    pauses = [(s, as_of_us if e is None else e) for s, e in marks.pauses] \
+        if marks.pauses else None
+    met = marks.met
+    milestones = []
+    for (milestone, label, name, within), stored, index in zip(
+            marks.plan, marks.dues, layout.met_index, strict=True):
+        due = stored if not pauses else paused_due(
+            calendars[name], received, stored,
+            Duration.parse(within) if within else _ELAPSED, pauses)
+        met_at = None if index is None else met[index]
+        state: MilestoneState
+        if met_at is not None:
+            state = "met" if met_at <= due else "late"
+        else:
+            state = "pending" if as_of_us <= due else "overdue"
+        milestones.append((milestone, label, due, met_at, state))
+    first = marks.first
+    if layout.response is None:
+        responded, on_time = first[_ANSWERED] is not None, None
+    else:
+        response = milestones[layout.response]
+        responded, on_time = response[3] is not None, response[4] == "met"
+    hours: list[float | None] = []
+    clocked: tuple[str, int | None] | None = None  # the receipt's clock, read once
+    for place, kind, timed_on in layout.hours:
+        at = first[kind] if place is None else milestones[place][3]
+        if at is None or timed_on is None:
+            hours.append(None)
             continue
-        seen = [e for e in ordered(earlier.events) if e.at < came]
-        if any(e.kind in _ENGAGED for e in seen) and fold(seen)[0] in OPEN_STATES:
-            return old.case_id
+        calendar = calendars[timed_on]
+        if clocked is None or clocked[0] != timed_on:
+            clocked = (timed_on, calendar.working_clock(received))
+        end = None if clocked[1] is None else calendar.working_clock(at)
+        spent = calendar.working_us_between(received, at) if clocked[1] is None \
+            or end is None else end - clocked[1]
+        hours.append(spent / 1_000_000 / 3600)
+    head = entry.head
+    return _Figures(head.request_type, head.category, head.owner_team, head.channel,
+                    head.handling, day_of(received), marks.state, tuple(milestones),
+                    None if layout.response is None else marks.plan[layout.response][0],
+                    responded, on_time, hours[0], hours[1], marks.satisfaction, repeat_of,
+                    REPEAT_FLAG in head.flags)
+
+
+def _ordinal(us: int, zone: ZoneInfo) -> int:
+    """The ordinal of the date in ``zone`` of epoch microseconds ``us``."""
+    return _in_zone(us, zone).toordinal()
+
+
+def _in_zone(us: int, zone: ZoneInfo) -> datetime:
+    """Epoch microseconds as an aware datetime in ``zone`` (exact: the float is within
+    0.2 µs and ``fromtimestamp`` rounds)."""
+    if us % 1_000_000:
+        return datetime.fromtimestamp(us / 1_000_000, zone)
+    return datetime.fromtimestamp(us // 1_000_000, zone)
+
+
+def _figures(entry: _Entry, repeat_of: str | None,
+             calendars: Mapping[str, BusinessCalendar], as_of: datetime,
+             zone: ZoneInfo, day_of: Callable[[int], int]) -> _Figures:
+    """What a case read with its events adds to the KPIs, replayed from its events."""
+    case = entry.case
+    assert case is not None
+    record = case.record
+    received = entry.received_us
+    _check_calendars(record, calendars)
+    replayed = (milestone_outcomes(case, calendars, as_of, zone)
+                if any(e.kind == "paused" for e in case.events)
+                else _unpaused(case, as_of, zone))
+    milestones = tuple((m.milestone, m.label, micros(m.due),
+                        None if m.met_at is None else micros(m.met_at), m.state)
+                       for m in replayed)
+    first: dict[str, int] = {}
+    for event in case.events:
+        if event.at <= as_of and event.kind in FIRST_KINDS:
+            first.setdefault(event.kind, micros(event.at))
+    calendar_of = {d["milestone"]: d["calendar"] for d in record.decision.get("deadlines", ())}
+    met: dict[str, int | None] = {m[0]: m[3] for m in milestones}
+    response = next((n for n in RESPONSE_MILESTONES if n in met), None)
+    if response is None:
+        responded, on_time = "answered" in first, None
+    else:
+        responded = met[response] is not None
+        on_time = next(m[4] == "met" for m in milestones if m[0] == response)
+    fallback = next(iter(calendar_of.values()), None)
+    hours: list[float | None] = []
+    for milestone, kind in (("first_contact", "contacted"), ("resolution", "resolved")):
+        at = met[milestone] if milestone in met else first.get(kind)
+        timed_on = calendar_of.get(milestone, fallback)
+        hours.append(None if at is None or timed_on is None else
+                     _working_us(calendars[timed_on], received, at) / 1_000_000 / 3600)
+    return _Figures(record.request_type, record.category, record.owner_team,
+                    record.channel, record.handling, day_of(received), case.state,
+                    milestones, response, responded, on_time, hours[0], hours[1],
+                    case.satisfaction, repeat_of, REPEAT_FLAG in record.flags)
+
+
+def _working_us(calendar: BusinessCalendar, start: int, end: int) -> int:
+    """Working µs from ``start`` to ``end`` (epoch µs): two clock readings where the
+    calendar's day table reaches, else its day-by-day count."""
+    a = calendar.working_clock(start)
+    b = None if a is None else calendar.working_clock(end)
+    if a is None or b is None:
+        return calendar.working_us_between(start, end)
+    return b - a
+
+
+def _repeat_candidates(entry: _Entry, before: tuple[list[_Entry], int]) -> Iterator[_Entry]:
+    """The customer's earlier cases on the topic of ``entry`` (a complaint), the latest
+    first (``before``: the customer's cases in receipt order, and how many came first)."""
+    record = entry.head
+    if record.request_type != "complaint":
+        return
+    topic = (record.category, record.subcategory, record.product)
+    cases, count = before
+    for index in range(count - 1, -1, -1):
+        earlier = cases[index]
+        old = earlier.head
+        if (old.category, old.subcategory, old.product) == topic \
+                and earlier.received_us < entry.received_us:
+            yield earlier
+
+
+def _taken_and_open(earlier: _Entry, entry: _Entry) -> bool | None:
+    """Whether ``earlier`` had been taken on (accepted, contacted or answered) and was
+    still open when ``entry`` came in; None when its marks cannot tell and its events
+    are needed."""
+    if earlier.case is not None:
+        came = from_micros(entry.received_us)
+        seen = [e for e in earlier.case.events if e.at < came]
+        return any(e.kind in ENGAGED_KINDS for e in seen) and fold(seen)[0] in OPEN_STATES
+    marks = earlier.marks
+    assert marks is not None
+    came_us = entry.received_us
+    if marks.engaged_at is None or marks.engaged_at >= came_us:
+        return False
+    if marks.last_at < came_us:
+        return marks.state in OPEN_STATES
     return None
 
 
-def _group(key: str | None, cases: Sequence[CaseOutcome]) -> KpiGroup:
+def _repeat_of(entry: _Entry, before: tuple[list[_Entry], int]) -> str | None:
+    """The latest earlier case of the customer on the same topic that had been taken on
+    and was still open when ``entry`` came in."""
+    for earlier in _repeat_candidates(entry, before):
+        if _taken_and_open(earlier, entry):
+            return earlier.head.case_id
+    return None
+
+
+def _group(key: str | None, cases: Sequence[_Figures]) -> KpiGroup:
     inquiries = [c for c in cases if c.request_type == "inquiry"]
     complaints = [c for c in cases if c.request_type == "complaint"]
     timed_inquiries = [c for c in inquiries if c.on_time is not None]
     timed_complaints = [c for c in complaints if c.on_time is not None]
     surveyed = [c for c in cases if c.satisfaction is not None]
-    names: dict[str, None] = {}
+    counts: dict[str, Counter[str]] = {}  # milestones in order of first appearance
     for case in cases:
         for m in case.milestones:
-            names.setdefault(m.milestone, None)
-    milestones = []
-    for name in names:
-        states = Counter(m.state for c in cases for m in c.milestones if m.milestone == name)
-        milestones.append(MilestoneCount(name, sum(states.values()), states["met"],
-                                         states["late"], states["overdue"], states["pending"]))
+            states = counts.get(m[0])
+            if states is None:
+                states = counts[m[0]] = Counter()
+            states[m[4]] += 1
+    milestones = [MilestoneCount(name, sum(states.values()), states["met"], states["late"],
+                                 states["overdue"], states["pending"])
+                  for name, states in counts.items()]
     return KpiGroup(
         key, len(cases), dict(sorted(Counter(c.request_type for c in cases).items())),
         Rate("inquiry_response_rate", sum(c.responded for c in inquiries), len(inquiries),
@@ -627,18 +952,20 @@ def _spread(values: Iterable[float | None]) -> Spread:
                   round(known[rank - 1], 6))
 
 
-def _team_weeks(cases: Sequence[Case], start: datetime, end: datetime, zone: ZoneInfo,
-                subcategories: Sequence[str], cap: int) -> tuple[TeamWeek, ...]:
+def _team_weeks(entries: Sequence[_Entry], start: datetime, end: datetime,
+                local: Callable[[int], datetime], subcategories: Sequence[str],
+                cap: int) -> tuple[TeamWeek, ...]:
     first_monday = start.date() - timedelta(days=start.weekday())
+    end_us = micros(end)
     weeks: dict[tuple[str, date], list[str]] = defaultdict(list)
-    for case in cases:  # in receipt order
-        record = case.record
-        if record.category != TEAM_CATEGORY or record.subcategory not in subcategories:
+    for entry in entries:  # in receipt order
+        head = entry.head
+        if head.category != TEAM_CATEGORY or head.subcategory not in subcategories:
             continue
-        received = record.received_at.astimezone(zone)
+        received = local(entry.received_us)
         monday = received.date() - timedelta(days=received.weekday())
-        if first_monday <= monday and received < end:
-            weeks[(record.owner_team, monday)].append(record.case_id)
+        if first_monday <= monday and entry.received_us < end_us:
+            weeks[(head.owner_team, monday)].append(head.case_id)
     out = []
     for (team, monday), ids in sorted(weeks.items()):
         year, week, _ = monday.isocalendar()
@@ -646,20 +973,20 @@ def _team_weeks(cases: Sequence[Case], start: datetime, end: datetime, zone: Zon
     return tuple(out)
 
 
-def _daily(cases: Sequence[CaseOutcome], start: datetime, end: datetime
+def _daily(cases: Sequence[_Figures], start: datetime, end: datetime
            ) -> tuple[DayCount, ...]:
-    received: Counter[date] = Counter()
-    due: Counter[date] = Counter()
-    on_time: Counter[date] = Counter()
+    received: Counter[int] = Counter()
+    due: Counter[int] = Counter()
+    on_time: Counter[int] = Counter()
     for case in cases:
-        day = case.received_at.date()
-        received[day] += 1
+        received[case.day] += 1
         if case.on_time is not None:
-            due[day] += 1
-            on_time[day] += case.on_time
+            due[case.day] += 1
+            on_time[case.day] += case.on_time
     days = []
     day = start.date()
     while datetime.combine(day, time(0), tzinfo=start.tzinfo) < end:
-        days.append(DayCount(day, received[day], due[day], on_time[day]))
+        o = day.toordinal()
+        days.append(DayCount(day, received[o], due[o], on_time[o]))
         day += timedelta(days=1)
     return tuple(days)

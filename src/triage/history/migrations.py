@@ -20,6 +20,8 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    #: After the statements, rewrite every case's marks from its events (``marks``).
+    remark: bool = False
 
 
 SQLITE: tuple[Migration, ...] = (
@@ -61,6 +63,27 @@ SQLITE: tuple[Migration, ...] = (
     Migration(2, "the channel a case came in by (KPIs group by it)", (
         "ALTER TABLE cases ADD COLUMN channel TEXT",
     )),
+    Migration(3, "each case's deadlines and marks, what its events add up to (epoch "
+                 "microseconds): what KPIs read", (
+        """CREATE TABLE case_marks (
+            case_id TEXT PRIMARY KEY REFERENCES cases (case_id),
+            deadline_plan TEXT NOT NULL,
+            deadline_dues TEXT NOT NULL,
+            last_at INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            satisfaction INTEGER,
+            engaged_at INTEGER,
+            met_first_response INTEGER,
+            met_first_contact INTEGER,
+            met_answer INTEGER,
+            met_resolution INTEGER,
+            met_follow_up INTEGER,
+            first_answered INTEGER,
+            first_contacted INTEGER,
+            first_resolved INTEGER,
+            pauses TEXT
+        )""",
+    ), remark=True),
 )
 
 POSTGRES: tuple[Migration, ...] = (
@@ -102,6 +125,27 @@ POSTGRES: tuple[Migration, ...] = (
     Migration(2, "the channel a case came in by (KPIs group by it)", (
         "ALTER TABLE cases ADD COLUMN channel TEXT",
     )),
+    Migration(3, "each case's deadlines and marks, what its events add up to (epoch "
+                 "microseconds): what KPIs read", (
+        """CREATE TABLE case_marks (
+            case_id TEXT PRIMARY KEY REFERENCES cases (case_id),
+            deadline_plan TEXT NOT NULL,
+            deadline_dues TEXT NOT NULL,
+            last_at BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            satisfaction SMALLINT,
+            engaged_at BIGINT,
+            met_first_response BIGINT,
+            met_first_contact BIGINT,
+            met_answer BIGINT,
+            met_resolution BIGINT,
+            met_follow_up BIGINT,
+            first_answered BIGINT,
+            first_contacted BIGINT,
+            first_resolved BIGINT,
+            pauses TEXT
+        )""",
+    ), remark=True),
 )
 
 #: The schema version this code writes; both backends have the same number of steps.

@@ -14,8 +14,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HistoryError
-from .case import CaseRecord
+from .case import CaseRecord, ordered
 from .events import CaseEvent
+from .marks import (
+    MarkedCase,
+    PlannedDeadline,
+    deadline_columns,
+    from_micros,
+    mark_values,
+    marks_of,
+)
 from .migrations import POSTGRES, pending
 from .rows import (
     CASE_COLUMNS,
@@ -24,6 +32,8 @@ from .rows import (
     case_values,
     event_from,
     event_values,
+    mark_statements,
+    marked_case,
     select_columns,
 )
 
@@ -47,6 +57,10 @@ _INSERT_EVENTS = (
     f"AS batch ({_EVENTS}, n) ORDER BY n RETURNING seq")
 _SELECT_CASE = f"SELECT {_CASES} FROM cases"
 _SELECT_DEADLINES = "SELECT " + select_columns("decision -> 'deadlines'") + " FROM cases"
+_INSERT_MARKS, _UPDATE_MARKS, _SELECT_MARKED = mark_statements(
+    "%s", "(extract(epoch FROM c.received_at) * 1000000)::bigint")
+#: Cases whose marks are rewritten per statement.
+_MARK_CHUNK = 500
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -116,6 +130,8 @@ class PostgresBackend:
             for step in pending(POSTGRES, found):
                 for statement in step.statements:
                     self._db.execute(statement)
+                if step.remark:
+                    self._mark_all()
                 self._db.execute("INSERT INTO schema_version (version, description) "
                                  "VALUES (%s, %s)", (step.version, step.description))
 
@@ -133,6 +149,9 @@ class PostgresBackend:
                                  case_values(record, _same, list, self._jsonb))
                 row = self._db.execute(_INSERT_EVENT,
                                        event_values(received, _same)).fetchone()
+                self._db.execute(_INSERT_MARKS, (
+                    record.case_id, *deadline_columns(record.decision),
+                    *mark_values(marks_of([received]))))
         except errors.UniqueViolation:
             raise HistoryError(f"case {record.case_id!r} is already recorded",
                                "pass another case_id= (a case is recorded once; add events "
@@ -147,8 +166,31 @@ class PostgresBackend:
         with self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
             rows = self._db.execute(_INSERT_EVENTS, [list(c) for c in columns]).fetchall()
+            self._remark(list(dict.fromkeys(e.case_id for e in events)))
         # identities are drawn in row order under the lock: ascending seqs, input order
         return sorted(int(r[0]) for r in rows)
+
+    def _remark(self, case_ids: Sequence[str]) -> None:
+        """Rewrite the marks of ``case_ids`` from all their events (inside a write)."""
+        for start in range(0, len(case_ids), _MARK_CHUNK):
+            chunk = case_ids[start:start + _MARK_CHUNK]
+            events = self.load_events(chunk)
+            with self._db.cursor() as cursor:
+                cursor.executemany(_UPDATE_MARKS, [
+                    (*mark_values(marks_of(ordered(events[case_id]))), case_id)
+                    for case_id in chunk if case_id in events])
+
+    def _mark_all(self) -> None:
+        """Deadlines and marks for every case (migration 3, inside its transaction)."""
+        rows = self._db.execute("SELECT case_id, decision FROM cases").fetchall()
+        for start in range(0, len(rows), _MARK_CHUNK):
+            chunk = rows[start:start + _MARK_CHUNK]
+            events = self.load_events([case_id for case_id, _ in chunk])
+            with self._db.cursor() as cursor:
+                cursor.executemany(_INSERT_MARKS, [
+                    (case_id, *deadline_columns(decision),
+                     *mark_values(marks_of(ordered(events[case_id]))))
+                    for case_id, decision in chunk if case_id in events])
 
     def received_times(self, case_ids: Sequence[str]) -> dict[str, datetime]:
         rows = self._db.execute("SELECT case_id, received_at FROM cases "
@@ -213,6 +255,31 @@ class PostgresBackend:
                 return
             yield [case_from(row, _same, _flags) for row in rows]
             after = (rows[-1][2], rows[-1][0])
+
+    def marked_between(self, start: datetime, end: datetime, chunk: int
+                       ) -> Iterator[list[MarkedCase]]:
+        after: tuple[datetime, str] | None = None
+        plans: dict[str, tuple[PlannedDeadline, ...]] = {}
+        while True:
+            if after is None:
+                rows = self._db.execute(
+                    f"{_SELECT_MARKED} WHERE c.received_at >= %s AND c.received_at < %s "
+                    "ORDER BY c.received_at, c.case_id LIMIT %s",
+                    (start, end, chunk)).fetchall()
+            else:
+                rows = self._db.execute(
+                    f"{_SELECT_MARKED} WHERE (c.received_at, c.case_id) > (%s, %s) "
+                    "AND c.received_at < %s ORDER BY c.received_at, c.case_id LIMIT %s",
+                    (*after, end, chunk)).fetchall()
+            if not rows:
+                return
+            yield [marked_case(row, _flags, plans) for row in rows]
+            after = (from_micros(rows[-1][2]), rows[-1][0])
+
+    def load_cases(self, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        rows = self._db.execute(f"{_SELECT_CASE} WHERE case_id = ANY(%s)",
+                                (list(set(case_ids)),))
+        return {row[0]: case_from(row, _same, _flags) for row in rows}
 
     def event_count(self) -> int:
         row = self._db.execute("SELECT count(*) FROM events").fetchone()

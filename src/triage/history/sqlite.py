@@ -15,8 +15,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import HistoryError
-from .case import CaseRecord
+from .case import CaseRecord, ordered
 from .events import CaseEvent
+from .marks import (
+    MarkedCase,
+    PlannedDeadline,
+    deadline_columns,
+    from_micros,
+    mark_values,
+    marks_of,
+    micros,
+)
 from .migrations import SQLITE, pending
 from .rows import (
     CASE_COLUMNS,
@@ -25,6 +34,8 @@ from .rows import (
     case_values,
     event_from,
     event_values,
+    mark_statements,
+    marked_case,
     select_columns,
 )
 
@@ -38,17 +49,10 @@ _INSERT_EVENT = (f"INSERT INTO events ({_EVENTS}) "
 _SELECT_CASE = f"SELECT {_CASES} FROM cases"
 _SELECT_DEADLINES = ("SELECT " + select_columns("json_extract(decision, '$.deadlines')")
                      + " FROM cases")
+_INSERT_MARKS, _UPDATE_MARKS, _SELECT_MARKED = mark_statements(
+    "?", "c.received_at")
 #: SQLite's default limit of bound parameters is 32766 (999 before 3.32): chunks stay below.
 _IN_CHUNK = 500
-
-
-def micros(moment: datetime) -> int:
-    """An aware time as whole microseconds since 1970 UTC (exact, and ordered)."""
-    return (moment - _EPOCH) // _MICRO
-
-
-def from_micros(value: int) -> datetime:
-    return _EPOCH + value * _MICRO
 
 
 def _flags(value: str) -> tuple[str, ...]:
@@ -100,6 +104,8 @@ class SQLiteBackend:
             for step in pending(SQLITE, found):
                 for statement in step.statements:
                     db.execute(statement)
+                if step.remark:
+                    self._mark_all()
                 db.execute("INSERT INTO schema_version VALUES (?, ?, ?)",
                            (step.version, step.description,
                             datetime.now(UTC).isoformat()))
@@ -125,7 +131,10 @@ class SQLiteBackend:
                                    "pass another case_id= (a case is recorded once; add "
                                    "events to it with append)") from None
             db.execute(_INSERT_EVENT, event_values(received, micros))
-            return int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+            seq = int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+            db.execute(_INSERT_MARKS, (record.case_id, *deadline_columns(record.decision),
+                                       *mark_values(marks_of([received]))))
+            return seq
 
     def insert_events(self, events: Sequence[CaseEvent]) -> list[int]:
         if not events:
@@ -133,8 +142,29 @@ class SQLiteBackend:
         with self._write() as db:
             db.executemany(_INSERT_EVENT, (event_values(e, micros) for e in events))
             last = int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+            touched = list(dict.fromkeys(e.case_id for e in events))
+            for start in range(0, len(touched), _IN_CHUNK):
+                self._remark(touched[start:start + _IN_CHUNK])
         # AUTOINCREMENT under the write lock: the batch's seqs are consecutive
         return list(range(last - len(events) + 1, last + 1))
+
+    def _remark(self, case_ids: Sequence[str]) -> None:
+        """Rewrite the marks of ``case_ids`` from all their events (inside a write)."""
+        events = self.load_events(case_ids)
+        self._db.executemany(_UPDATE_MARKS, (
+            (*mark_values(marks_of(ordered(events[case_id]))), case_id)
+            for case_id in case_ids if case_id in events))
+
+    def _mark_all(self) -> None:
+        """Deadlines and marks for every case (migration 3, inside its transaction)."""
+        rows = self._db.execute("SELECT case_id, decision FROM cases").fetchall()
+        for start in range(0, len(rows), _IN_CHUNK):
+            chunk = rows[start:start + _IN_CHUNK]
+            events = self.load_events([case_id for case_id, _ in chunk])
+            self._db.executemany(_INSERT_MARKS, (
+                (case_id, *deadline_columns(json.loads(decision)),
+                 *mark_values(marks_of(ordered(events[case_id]))))
+                for case_id, decision in chunk if case_id in events))
 
     def received_times(self, case_ids: Sequence[str]) -> dict[str, datetime]:
         out: dict[str, datetime] = {}
@@ -202,6 +232,36 @@ class SQLiteBackend:
                 yield [case_from(row, from_micros, _flags) for row in rows]
         finally:
             cursor.close()
+
+    def marked_between(self, start: datetime, end: datetime, chunk: int
+                       ) -> Iterator[list[MarkedCase]]:
+        cursor = self._db.execute(
+            f"{_SELECT_MARKED} WHERE c.received_at >= ? AND c.received_at < ? "
+            "ORDER BY c.received_at, c.case_id", (micros(start), micros(end)))
+        plans: dict[str, tuple[PlannedDeadline, ...]] = {}
+        flags: dict[str, tuple[str, ...]] = {}
+
+        def flags_of(text: str) -> tuple[str, ...]:
+            found = flags.get(text)
+            if found is None:
+                found = flags[text] = _flags(text)
+            return found
+
+        try:
+            while rows := cursor.fetchmany(chunk):
+                yield [marked_case(row, flags_of, plans) for row in rows]
+        finally:
+            cursor.close()
+
+    def load_cases(self, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        out: dict[str, CaseRecord] = {}
+        unique = list(dict.fromkeys(case_ids))
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start:start + _IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for row in self._db.execute(f"{_SELECT_CASE} WHERE case_id IN ({marks})", chunk):
+                out[row[0]] = case_from(row, from_micros, _flags)
+        return out
 
     def event_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])

@@ -22,6 +22,7 @@ from .backend import Backend
 from .case import Case, CaseRecord, derive
 from .events import CaseEvent, stored_event, utc
 from .facts import TEAM_CATEGORY, TEAM_SUBCATEGORIES, HistoryFacts, facts_query, topic_facts
+from .marks import MarkedCase
 
 #: Cases read per round trip by ``cases_between``.
 _CHUNK = 500
@@ -229,6 +230,32 @@ class CaseStore:
                 events = backend.load_events([r.case_id for r in records])
                 for record in records:
                     yield derive(record, events.get(record.case_id, []))
+
+    def marked_between(self, start: datetime, end: datetime) -> Iterator[MarkedCase]:
+        """Every case received in ``[start, end)``, in receipt order, as a ``MarkedCase``:
+        the fields KPIs group by, its deadlines and its marks (``triage.history.marks``:
+        what its events add up to, kept by every append), without reading decisions or
+        events: what the monthly KPIs read."""
+        first, last = utc(start, "start"), utc(end, "end")
+        backend = self._open()
+        with self._failures():
+            for rows in backend.marked_between(first, last, _CHUNK):
+                yield from rows
+
+    def cases(self, case_ids: Iterable[str]) -> list[Case]:
+        """The cases of ``case_ids`` (stored ones, in the order given), with their events,
+        read in batches."""
+        wanted = list(dict.fromkeys(case_ids))
+        backend = self._open()
+        out: list[Case] = []
+        with self._failures():
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start:start + _CHUNK]
+                records = backend.load_cases(chunk)
+                events = backend.load_events(chunk)
+                out.extend(derive(records[i], events.get(i, [])) for i in chunk
+                           if i in records)
+        return out
 
     def event_count(self) -> int:
         """How many events the store holds."""
