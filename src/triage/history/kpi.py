@@ -208,7 +208,7 @@ class CaseOutcome(NamedTuple):
 
     @property
     def repeat(self) -> bool:
-        return self.repeat_flagged or self.repeat_of is not None
+        return _is_repeat(self)
 
     @property
     def breached(self) -> tuple[str, ...]:
@@ -217,11 +217,7 @@ class CaseOutcome(NamedTuple):
 
     def group(self, by: GroupBy) -> str:
         """The case's key under ``by`` (a missing channel: ``unknown``)."""
-        if by == "owner":
-            return self.owner_team
-        if by == "category":
-            return self.category
-        return self.channel or "unknown"
+        return _group_key(self, by)
 
 
 #: A milestone in a case's figures: milestone, label, due and met (epoch µs), state.
@@ -251,18 +247,28 @@ class _Figures(NamedTuple):
 
     @property
     def repeat(self) -> bool:
-        return self.repeat_flagged or self.repeat_of is not None
+        return _is_repeat(self)
 
     @property
     def breached(self) -> bool:
         return any(m[4] in ("late", "overdue") for m in self.milestones)
 
     def group(self, by: GroupBy) -> str:
-        if by == "owner":
-            return self.owner_team
-        if by == "category":
-            return self.category
-        return self.channel or "unknown"
+        return _group_key(self, by)
+
+
+def _is_repeat(case: CaseOutcome | _Figures) -> bool:
+    """A repeat complaint: flagged so by the policy, or found repeating an open case."""
+    return case.repeat_flagged or case.repeat_of is not None
+
+
+def _group_key(case: CaseOutcome | _Figures, by: GroupBy) -> str:
+    """The case's key under ``by`` (a missing channel: ``unknown``)."""
+    if by == "owner":
+        return case.owner_team
+    if by == "category":
+        return case.category
+    return case.channel or "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,9 +465,10 @@ def monthly_kpis(store: CaseStore, month: str, *,
     Raises ``HistoryError`` for a bad month, group or a deadline on an unknown calendar.
 
     Cases are read with their marks (``CaseStore.marked_between``); only the events of a
-    case that was paused, has events after ``as_of`` or decides a repeat complaint that
-    its marks cannot are read and replayed. The figures equal ``kpis_of_cases`` over
-    the same cases read with their events (a property test checks).
+    case that has events after ``as_of``, or of an earlier case whose marks cannot tell
+    whether a repeat complaint repeats it, are read and replayed. The figures equal
+    ``kpis_of_cases`` over the same cases read with their events (a property test
+    checks).
     """
     if group_by is not None and group_by not in GROUP_BY:
         raise HistoryError(f"cannot group KPIs by {group_by!r}",
@@ -780,20 +787,9 @@ def _marked_figures(entry: _Entry, marks: Marks, layout: _Layout, repeat_of: str
     else:
         response = milestones[layout.response]
         responded, on_time = response[3] is not None, response[4] == "met"
-    hours: list[float | None] = []
-    clocked: tuple[str, int | None] | None = None  # the receipt's clock, read once
-    for place, kind, timed_on in layout.hours:
-        at = first[kind] if place is None else milestones[place][3]
-        if at is None or timed_on is None:
-            hours.append(None)
-            continue
-        calendar = calendars[timed_on]
-        if clocked is None or clocked[0] != timed_on:
-            clocked = (timed_on, calendar.working_clock(received))
-        end = None if clocked[1] is None else calendar.working_clock(at)
-        spent = calendar.working_us_between(received, at) if clocked[1] is None \
-            or end is None else end - clocked[1]
-        hours.append(spent / 1_000_000 / 3600)
+    hours = _hours(calendars, received, [
+        (first[kind] if place is None else milestones[place][3], timed_on)
+        for place, kind, timed_on in layout.hours])
     head = entry.head
     return _Figures(head.request_type, head.category, head.owner_team, head.channel,
                     head.handling, day_of(received), marks.state, tuple(milestones),
@@ -843,26 +839,36 @@ def _figures(entry: _Entry, repeat_of: str | None,
         responded = met[response] is not None
         on_time = next(m[4] == "met" for m in milestones if m[0] == response)
     fallback = next(iter(calendar_of.values()), None)
-    hours: list[float | None] = []
-    for milestone, kind in (("first_contact", "contacted"), ("resolution", "resolved")):
-        at = met[milestone] if milestone in met else first.get(kind)
-        timed_on = calendar_of.get(milestone, fallback)
-        hours.append(None if at is None or timed_on is None else
-                     _working_us(calendars[timed_on], received, at) / 1_000_000 / 3600)
+    hours = _hours(calendars, received, [
+        (met[milestone] if milestone in met else first.get(kind),
+         calendar_of.get(milestone, fallback))
+        for milestone, kind in (("first_contact", "contacted"), ("resolution", "resolved"))])
     return _Figures(record.request_type, record.category, record.owner_team,
                     record.channel, record.handling, day_of(received), case.state,
                     milestones, response, responded, on_time, hours[0], hours[1],
                     case.satisfaction, repeat_of, REPEAT_FLAG in record.flags)
 
 
-def _working_us(calendar: BusinessCalendar, start: int, end: int) -> int:
-    """Working µs from ``start`` to ``end`` (epoch µs): two clock readings where the
-    calendar's day table reaches, else its day-by-day count."""
-    a = calendar.working_clock(start)
-    b = None if a is None else calendar.working_clock(end)
-    if a is None or b is None:
-        return calendar.working_us_between(start, end)
-    return b - a
+def _hours(calendars: Mapping[str, BusinessCalendar], received: int,
+           spans: Sequence[tuple[int | None, str | None]]) -> list[float | None]:
+    """Business hours from ``received`` to each (time, calendar) of ``spans`` (epoch µs;
+    None where either is None): two working-clock readings where the calendar's day
+    table reaches (the receipt's read once per calendar), else its day-by-day count."""
+    clocks: dict[str, int | None] = {}
+    out: list[float | None] = []
+    for at, timed_on in spans:
+        if at is None or timed_on is None:
+            out.append(None)
+            continue
+        calendar = calendars[timed_on]
+        if timed_on not in clocks:
+            clocks[timed_on] = calendar.working_clock(received)
+        start = clocks[timed_on]
+        end = None if start is None else calendar.working_clock(at)
+        spent = calendar.working_us_between(received, at) if start is None or end is None \
+            else end - start
+        out.append(spent / 1_000_000 / 3600)
+    return out
 
 
 def _repeat_candidates(entry: _Entry, before: tuple[list[_Entry], int]) -> Iterator[_Entry]:

@@ -9,7 +9,7 @@ loses only its open transaction, which the server rolls back. Sessions run in UT
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -236,45 +236,34 @@ class PostgresBackend:
             (team, category, since, until, list(subcategories))).fetchone()
         return int(row[0]) if row else 0
 
+    def _pages(self, select: str, alias: str, start: datetime, end: datetime, chunk: int,
+               key: Callable[[Any], tuple[datetime, str]]) -> Iterator[list[Any]]:
+        """The rows of ``select`` (its cases table named ``alias``) received in
+        ``[start, end)``, by receipt time and case id, ``chunk`` a page; ``key`` gives a
+        row's receipt time and case id. Keyset pages: no server cursor stays open
+        between the caller's steps."""
+        at, case = f"{alias}received_at", f"{alias}case_id"
+        rows = self._db.execute(
+            f"{select} WHERE {at} >= %s AND {at} < %s ORDER BY {at}, {case} LIMIT %s",
+            (start, end, chunk)).fetchall()
+        while rows:
+            yield rows
+            rows = self._db.execute(
+                f"{select} WHERE ({at}, {case}) > (%s, %s) AND {at} < %s "
+                f"ORDER BY {at}, {case} LIMIT %s", (*key(rows[-1]), end, chunk)).fetchall()
+
     def cases_between(self, start: datetime, end: datetime, chunk: int,
                       deadlines_only: bool = False) -> Iterator[list[CaseRecord]]:
         select = _SELECT_DEADLINES if deadlines_only else _SELECT_CASE
-        # keyset pages: no server cursor to keep open between the caller's steps
-        after: tuple[datetime, str] | None = None
-        while True:
-            if after is None:
-                rows = self._db.execute(
-                    f"{select} WHERE received_at >= %s AND received_at < %s "
-                    "ORDER BY received_at, case_id LIMIT %s", (start, end, chunk)).fetchall()
-            else:
-                rows = self._db.execute(
-                    f"{select} WHERE (received_at, case_id) > (%s, %s) "
-                    "AND received_at < %s ORDER BY received_at, case_id LIMIT %s",
-                    (*after, end, chunk)).fetchall()
-            if not rows:
-                return
+        for rows in self._pages(select, "", start, end, chunk, lambda r: (r[2], r[0])):
             yield [case_from(row, _same, _flags) for row in rows]
-            after = (rows[-1][2], rows[-1][0])
 
     def marked_between(self, start: datetime, end: datetime, chunk: int
                        ) -> Iterator[list[MarkedCase]]:
-        after: tuple[datetime, str] | None = None
         plans: dict[str, tuple[PlannedDeadline, ...]] = {}
-        while True:
-            if after is None:
-                rows = self._db.execute(
-                    f"{_SELECT_MARKED} WHERE c.received_at >= %s AND c.received_at < %s "
-                    "ORDER BY c.received_at, c.case_id LIMIT %s",
-                    (start, end, chunk)).fetchall()
-            else:
-                rows = self._db.execute(
-                    f"{_SELECT_MARKED} WHERE (c.received_at, c.case_id) > (%s, %s) "
-                    "AND c.received_at < %s ORDER BY c.received_at, c.case_id LIMIT %s",
-                    (*after, end, chunk)).fetchall()
-            if not rows:
-                return
+        for rows in self._pages(_SELECT_MARKED, "c.", start, end, chunk,
+                                lambda r: (from_micros(r[2]), r[0])):
             yield [marked_case(row, _flags, plans) for row in rows]
-            after = (from_micros(rows[-1][2]), rows[-1][0])
 
     def load_cases(self, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
         rows = self._db.execute(f"{_SELECT_CASE} WHERE case_id = ANY(%s)",

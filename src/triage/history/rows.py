@@ -55,9 +55,7 @@ def case_from(row: Sequence[Any], when: Callable[[Any], datetime],
               flags: Callable[[Any], tuple[str, ...]]) -> CaseRecord:
     """A ``CaseRecord`` from a row in ``CASE_COLUMNS`` order."""
     decision = row[14]
-    if decision is None:  # not read
-        decision = {}
-    elif isinstance(decision, str):
+    if isinstance(decision, str):
         decision = json.loads(decision)
     if isinstance(decision, list):  # read with select_columns(deadlines)
         decision = {"deadlines": decision}

@@ -222,7 +222,7 @@ class CaseStore:
         """Every case received in ``[start, end)``, in receipt order, with its events.
 
         ``deadlines_only``: each record's ``decision`` holds only ``{"deadlines": [...]}``
-        (what KPIs replay; reading a month is then about twice as fast)."""
+        (the deadlines a replay needs; reading a month is then about twice as fast)."""
         first, last = utc(start, "start"), utc(end, "end")
         backend = self._open()
         with self._failures():
