@@ -3,8 +3,9 @@ invariants under hypothesis (rates in [0, 1], counts that add up, batch order)."
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
 import pytest
@@ -172,6 +173,49 @@ def test_bad_arguments_raise_history_error(store: CaseStore,
         monthly_kpis(store, "2026-11", calendars=calendars, group_by="team")  # type: ignore[arg-type]
     with pytest.raises(HistoryError, match="needs the policy's business calendars"):
         monthly_kpis(store, "2026-11", calendars={})
+
+
+class _Spy(Mapping[str, BusinessCalendar]):
+    """The policy's calendars, noting whether the collector ran each time one is read."""
+
+    def __init__(self, calendars: Mapping[str, BusinessCalendar]) -> None:
+        self.calendars, self.seen = calendars, []
+
+    def __getitem__(self, name: str) -> BusinessCalendar:
+        self.seen.append(gc.isenabled())
+        return self.calendars[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.calendars)
+
+    def __len__(self) -> int:
+        return len(self.calendars)
+
+
+def test_the_collector_is_held_while_a_month_is_added_up_and_given_back(
+        store: CaseStore, default_policy: triage.Policy,
+        calendars: Mapping[str, BusinessCalendar]) -> None:
+    """The cyclic collector is off while the figures are worked out and on again after,
+    also when the KPIs fail; a caller who turned it off keeps it off."""
+    decision = decide(default_policy, "g1", COMPLAINT, at(23))
+    store.record_decision(decision, customer="g1", channel="phone")
+    store.append_many([CaseEvent("g1", "contacted", at(23, 11)),
+                       CaseEvent("g1", "resolved", at(24, 11))])
+    spy = _Spy(calendars)
+    kpis = monthly_kpis(store, "2026-11", calendars=spy)
+    assert kpis.total.cases == 1 and spy.seen[-1] is False  # read while adding up
+    assert gc.isenabled()
+    assert kpis.cases[0].first_contact_hours is not None and gc.isenabled()
+    missing = {"elsewhere": next(iter(calendars.values()))}
+    with pytest.raises(HistoryError, match="calendar"):
+        monthly_kpis(store, "2026-11", calendars=missing)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert monthly_kpis(store, "2026-11", calendars=calendars).total.cases == 1
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 # --- properties -------------------------------------------------------------------------
