@@ -68,8 +68,8 @@ def test_accuracy_per_field_meets_its_floor(default_policy: triage.Policy, field
 HOLDOUTS = {
     "holdout.jsonl": {"handling": 0.97, "category": 0.83, "severity": 0.92,
                       "request_type": 0.86},
-    "holdout2.jsonl": {"handling": 0.97, "category": 0.77, "severity": 0.85,
-                       "request_type": 0.81},
+    "holdout2.jsonl": {"handling": 0.97, "category": 0.78, "severity": 0.86,
+                       "request_type": 0.82},
 }
 #: Complaints (complaint, repair, challenge) of holdout2 left at category ``other``: at
 #: most this share (a little above the share measured untouched).
@@ -107,6 +107,7 @@ TUNING_FLOORS = {
     "tuning5.jsonl": {"handling": 0.98, "category": 0.77, "severity": 0.86, "request_type": 0.82},
     "tuning6.jsonl": {"handling": 0.98, "category": 0.78, "severity": 0.87, "request_type": 0.82},
     "tuning7.jsonl": {"handling": 0.98, "category": 0.84, "severity": 0.86, "request_type": 0.88},
+    "tuning8.jsonl": {"handling": 0.98, "category": 0.85, "severity": 0.89, "request_type": 0.92},
 }
 
 
@@ -114,7 +115,7 @@ TUNING_FLOORS = {
                                               for f in floors])
 def test_blind_tuning_sets_do_not_regress(default_policy: triage.Policy, name: str,
                                           field: str) -> None:
-    """tuning2.jsonl (400) and tuning3.jsonl to tuning7.jsonl (600 each) keep their
+    """tuning2.jsonl (400) and tuning3.jsonl to tuning8.jsonl (600 each) keep their
     accuracy."""
     records = _held_out(name)
     assert len(records) >= 400

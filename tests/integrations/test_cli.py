@@ -107,6 +107,20 @@ def test_explain_highlights_matched_words(capsys: pytest.CaptureFixture[str]) ->
     assert "evidence: word '漏水' ($leak) at 5-7" in out
 
 
+def test_explain_shows_where_a_positional_test_found_its_words(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A near test's evidence names both words, their offsets and the part of the text;
+    a note test's names the note (it printed an empty "held:" before)."""
+    code = main(["explain", "副驾驶的车窗升不上去了", "--color", "never"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert ("evidence: word '车窗' ($car_part) at 4-6 in the customer's words, a statement, "
+            "near '不上去' at 7-10: “副驾驶的【车窗升不上去】了”") in out
+    code = main(["explain", "手机开不了机。（检测结果：主板有进水痕迹）", "--color", "never"])
+    out = capsys.readouterr().out
+    assert "in an agent's note" in out and "evidence: held: \n" not in out
+
+
 def test_explain_reads_a_json_record_from_stdin(monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """Without TEXT, explain reads one JSON record; --json prints the decision."""

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..decision import Decision, HistoryUse, KeywordEvidence, RegexEvidence, StageScores
+from ..decision import (
+    Decision,
+    HistoryUse,
+    KeywordEvidence,
+    RegexEvidence,
+    SpanEvidence,
+    StageScores,
+)
 from ..language.schema import STAGE_OUTPUTS
 from ..policy import Policy
 
@@ -107,6 +114,24 @@ def format_scores(table: StageScores, label: Callable[[str, str], str]) -> list[
     return lines
 
 
+_PARTS = {"customer": "the customer's words", "note": "an agent's note",
+          "reported": "what the customer reports the company said"}
+
+
+def _span(e: SpanEvidence, text: str, colour: bool) -> str:
+    """A positional test's evidence: the word, where it stands (part, kind of sentence) and
+    the word it was near, each with its offsets."""
+    source = f" (${e.vocabulary})" if e.vocabulary else ""
+    where = f"in {_PARTS.get(e.part, e.part)}, a {e.sentence}"
+    line = f"word '{e.word}'{source} at {e.start}-{e.end} {where}"
+    if e.near is not None and e.near_start is not None and e.near_end is not None:
+        line += f", near '{e.near}' at {e.near_start}-{e.near_end}"
+        start, end = min(e.start, e.near_start), max(e.end, e.near_end)
+    else:
+        start, end = e.start, e.end
+    return f"{line}: “{_context(text, start, end, colour)}”"
+
+
 def _show(value: object) -> str:
     if isinstance(value, tuple | list):
         return "[" + ", ".join(str(v) for v in value) + "]"
@@ -121,6 +146,8 @@ def _evidence(e: object, text: str, colour: bool) -> str:
     if isinstance(e, RegexEvidence):
         snippet = _context(text, e.start, e.end, colour)
         return f"regex /{e.pattern}/ at {e.start}-{e.end}: “{snippet}”"
+    if isinstance(e, SpanEvidence):
+        return _span(e, text, colour)
     kind = getattr(e, "kind", "")
     if kind == "field":
         return f"field {e.path} = {e.actual!r} ({e.op} {e.expected!r})"  # type: ignore[attr-defined]
