@@ -27,8 +27,10 @@ from triage.authoring.labelled import load_labelled, observe
 from triage.authoring.patch import weight_patch
 
 ROOT = Path(__file__).resolve().parents[1]
-TUNING = [ROOT / "tests/corpus" / name for name in
-          ("corpus.jsonl", "tuning2.jsonl", "tuning3.jsonl", "holdout.jsonl")]
+#: Every labelled file that is tuned on: the corpus, the old held-out set and the blind
+#: tuning sets (holdout2 is only measured).
+TUNING = [ROOT / "tests/corpus" / name for name in ("corpus.jsonl", "holdout.jsonl")] + sorted(
+    (ROOT / "tests/corpus").glob("tuning*.jsonl"))
 HOLDOUT = ROOT / "tests/corpus/holdout2.jsonl"
 NOW = datetime.fromisoformat(DEFAULT_RECEIVED)
 
