@@ -302,8 +302,29 @@ def test_due_is_at_or_in_working_time(cal: BusinessCalendar, start: datetime,
                                       dur: Duration) -> None:
     """A wh/wm/wd/same_day due time lies inside working time or at the end of it."""
     due = compute_due(cal, start, dur).due
-    assert cal.is_working_time(due - EPS)
+    assert cal.is_working_time(_instant_before(due))
     assert due.tzinfo is cal.tz
+
+
+def _instant_before(moment: datetime) -> datetime:
+    """The instant 1 µs before ``moment``, in its zone. ``moment - EPS`` is wall-clock
+    arithmetic: from 02:00 of the second pass of a repeated hour it steps back to 01:59
+    before the first pass, an hour too early."""
+    return (moment.astimezone(UTC) - EPS).astimezone(moment.tzinfo)
+
+
+def test_a_due_time_in_the_repeated_hour_is_in_working_time() -> None:
+    """Found by the property above in CI: Sunday hours 02:00-04:00 in Berlin on the day
+    clocks go back (2025-10-26) hold three real hours; the first working hour there ends
+    at 02:00 of the second pass, and the instant before it is working time (a wall-clock
+    step back lands at 01:59, before the hours start)."""
+    cal = BusinessCalendar("sunday", timezone="Europe/Berlin", hours={"sun": ["02:00-04:00"]},
+                           beyond_data="assume_weekends")
+    due = compute_due(cal, datetime(2025, 10, 20), Duration(1, "wh")).due
+    assert (due.hour, due.fold) == (2, 1)
+    assert due.astimezone(UTC) == datetime(2025, 10, 26, 1, 0, tzinfo=UTC)
+    assert cal.is_working_time(_instant_before(due))
+    assert not cal.is_working_time(due - EPS)  # the wall-clock step the property once took
 
 
 @settings(max_examples=200)
