@@ -13,8 +13,9 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from run import default_policy_without
@@ -74,13 +75,14 @@ def skeleton(policy: triage.Policy) -> Callable[[triage.Complaint], Decision]:
     matcher = policy._index._set
     owner = RoleRef("agent", "客服专员")
     nothing = Explanation(())
+    no_scores: Mapping[str, Any] = MappingProxyType({})
 
     def decide(c: triage.Complaint) -> Decision:
         found = frozenset(matcher(fold(c.text).encode()) or ())  # what rules would read
         category = "service" if found else "other"
         return new_decision(c.id, "complaint", "general", category, None, "general",
                             (), owner, (owner,), nothing, policy.version, (), None, (),
-                            None, None)
+                            None, None, no_scores, None)
 
     return decide
 

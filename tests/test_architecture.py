@@ -19,7 +19,7 @@ from .conftest import ROOT
 
 #: Lowest first. A module belongs to the first entry its dotted name starts with.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("triage.errors", "triage._frozen"),
+    ("triage.errors", "triage._frozen", "triage._json"),
     ("triage.text",),
     ("triage.complaint",),
     ("triage.deadlines",),

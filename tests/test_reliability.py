@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,6 +104,41 @@ def test_process_pool_gives_the_same_lines_in_the_same_order() -> None:
     assert pooled == single
     assert len(pooled) == len(lines) - 1  # the blank line gives nothing
     assert [i for i, (error, _) in enumerate(pooled) if error] == [7, 11]
+
+
+_FORKED_POOL = """
+import json, shutil, sys
+from datetime import datetime
+import triage
+from triage.integrations.batch import triage_lines
+folder = sys.argv[1]
+shutil.copytree(triage.bundled_policy_path(), folder)
+policy = triage.load_policy(folder)
+shutil.rmtree(folder)
+lines = [line.encode() for line in sys.stdin.read().splitlines()]
+now = datetime.fromisoformat(sys.argv[2])
+print(json.dumps(list(triage_lines(lines, policy=policy, workers=2, chunk_size=8, now=now,
+                                   detail="lean"))))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked only on Linux")
+def test_workers_forked_from_a_loaded_policy_share_it(tmp_path: Path) -> None:
+    """Given a loaded Policy, the workers are forked with it and never read its folder:
+    they decide as it does even once the folder is gone. In a fresh interpreter, which
+    has no other thread (a fork is refused while other threads run, as in this one)."""
+    texts = ["漏水三次了", "客服态度差", "咨询保修期"] * 20
+    lines = [json.dumps({"id": f"f{i}", "channel": "phone", "text": t}, ensure_ascii=False)
+             for i, t in enumerate(texts)]
+    done = subprocess.run([sys.executable, "-c", _FORKED_POOL, str(tmp_path / "rules"),
+                           NOW.isoformat()], input="\n".join(lines), capture_output=True,
+                          text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    pooled = [tuple(pair) for pair in json.loads(done.stdout)]
+    policy = triage.load_policy()
+    single = [(False, decide_line(policy, n, line.encode(), NOW).to_json(detail="lean"))  # type: ignore[union-attr]
+              for n, line in enumerate(lines, start=1)]
+    assert pooled == single and len(pooled) == 60
 
 
 json_values = st.recursive(

@@ -259,7 +259,7 @@ def _route_to(args: argparse.Namespace, policy: Policy, store: CaseStore | None)
         first, rest = (skip_decided(source, target.kept) if target is not None and target.kept
                        else (1, iter(source)))
         if args.workers > 1 and not args.strict:
-            for is_error, text in triage_lines(rest, policy=policy.path, now=args.now,
+            for is_error, text in triage_lines(rest, policy=policy, now=args.now,
                                                workers=args.workers, first_line=first,
                                                detail=detail):
                 written.line(text, is_error)

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ._frozen import positional_builder
+from ._json import compact
 
 if TYPE_CHECKING:
     from .deadlines.planner import Deadline
@@ -499,10 +500,9 @@ class Decision:
         return data
 
     def to_json(self, *, indent: int | None = None, detail: Detail = "full") -> str:
-        separators = (",", ":") if indent is None else None
-        return json.dumps(
-            self.to_dict(detail), ensure_ascii=False, indent=indent, separators=separators
-        )
+        if indent is None:
+            return compact(self.to_dict(detail))
+        return json.dumps(self.to_dict(detail), ensure_ascii=False, indent=indent)
 
 
 #: ``Decision`` from its 18 field values, positionally (for the engine's hot path).

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._json import compact
+
 Severity = Literal["error", "warning"]
 
 
@@ -314,7 +316,7 @@ class RecordError:
         return {"error": error}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return compact(self.to_dict())
 
 
 def did_you_mean(name: str, known: Iterable[str], prefix: str = "") -> str | None:

@@ -18,7 +18,7 @@ from triage.language.conditions import RegexTest, walk
 from triage.language.schema import STAGE_OUTPUTS, STAGES
 from triage.language.validate import StageDef
 from triage.text.folding import fold
-from triage.text.regex import RegexSet, compile_pattern, required_clauses
+from triage.text.regex import RegexSet, compile_pattern
 
 from ..conftest import CORPUS_DIR, FIXTURES, write_policy
 
@@ -359,14 +359,14 @@ def _patterns() -> st.SearchStrategy[str]:
                      max_size=10).map("".join))
 def test_regexes_found_with_the_words_are_those_that_match(patterns: list[str],
                                                           text: str) -> None:
-    """The keyword pass decides each regex (running it only when its atoms occur) exactly
+    """The keyword pass decides each regex (RE2's filtered matching of them all) exactly
     as searching the text with that regex does."""
     index = KeywordIndex(["好", "xy"], ["不"], 3, RegexSet(patterns))
     found = index.find(text)
     expected = sum(1 << i for i, p in enumerate(patterns)
                    if compile_pattern(p).search(text) is not None)
     assert found.regexes == expected
-    assert found.all <= {0, 1}  # the atoms are not words
+    assert found.all <= {0, 1}  # only words are reported as words
 
 
 def test_default_policy_regexes_on_the_corpus() -> None:
@@ -388,23 +388,3 @@ def test_default_policy_regexes_on_the_corpus() -> None:
         assert found.regexes == expected, text
         matched += expected != 0
     assert matched > 20  # the corpus exercises the regexes, not only their absence
-
-
-@pytest.mark.parametrize(("pattern", "clauses"), [
-    ("刹车([^片]|$)", [{"刹车"}]),
-    ("(说|称)[^。]{0,40},(但|可)", [{"说", "称"}, {","}, {"但", "可"}]),
-    ("希望[^。!?]{0,15}能", [{"希望"}, {"能"}]),
-    ("(派|安排)[^,]{0,6}(人|师傅)", [{"派", "安排"}, {"人", "师傅"}]),
-    ("!", [{"!"}]),
-    ("a*", None),            # may match the empty string: nothing is required
-    ("a|b*", None),
-    ("[[:digit:]]次", None),  # POSIX class: Python's parser reads it differently
-    ("(?i)abc", None),       # case-insensitive: literal atoms would miss ABC
-    ("\\pN次", None),         # RE2-only escapes
-    ("\\Q.\\E", None),
-])
-def test_required_clauses(pattern: str, clauses: list[set[str]] | None) -> None:
-    """Every match contains one literal of each clause; None when nothing is known."""
-    result = required_clauses(pattern)
-    found = None if result is None else sorted(map(sorted, result))
-    assert found == (None if clauses is None else sorted(map(sorted, clauses)))

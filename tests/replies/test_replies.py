@@ -17,10 +17,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 import opencc
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError
 
 import triage
-from triage.replies.render import CONVERSIONS, address
+from triage.replies.render import CONVERSIONS, _Conversion, address
 from triage.replies.scripts import MAX_REPLY_CHARS, SAMPLE_CONTEXTS, ReplySandbox
 
 from ..conftest import CORPUS_DIR, FIXTURES
@@ -447,3 +449,23 @@ def test_templates_cannot_print_methods_or_reprs(tmp_path: Path, expression: str
         triage.load_policy(folder)
     assert any(p.code == "template-error" for p in info.value.problems)
     assert "0x" not in str(info.value)
+
+
+_PIECE = st.text(alphabet="于王先生号-1里余", max_size=14)
+
+
+@given(_PIECE, st.lists(st.text(alphabet="于王先生号-1", min_size=1, max_size=4), max_size=3))
+def test_kept_values_are_found_as_a_regex_alternation_finds_them(piece: str,
+                                                                  keep: list[str]) -> None:
+    """The customer's values stay as written wherever they occur: leftmost first, the
+    longest at one place, as ``re.split`` on the alternation longest first splits."""
+    conversion = _Conversion(opencc.OpenCC(CONVERSIONS["zh-Hant"]), ())
+    convert = opencc.OpenCC(CONVERSIONS["zh-Hant"]).convert
+    texts = sorted({k for k in keep if k}, key=len, reverse=True)
+    if texts:
+        parts = re.split("(" + "|".join(map(re.escape, texts)) + ")", piece)
+        expected = "".join(p if i % 2 else convert(p) for i, p in enumerate(parts))
+    else:
+        expected = convert(piece)
+    assert conversion._convert_around(piece, keep) == expected
+

@@ -57,6 +57,9 @@ class Deadline:
     milestone: str
     label: str
     due: datetime
+    #: The due time as staff say it: ``11月24日(周二)下午3:00前`` (``format_due``), worked
+    #: out once: the reply, the JSON and the explanation all show it.
+    due_text: str
     calendar: str
     calendar_label: str
     within: str
@@ -69,11 +72,6 @@ class Deadline:
     def steps(self) -> tuple[Step, ...]:
         """Start, after-hours shift, each day off or break skipped, and the due time."""
         return self.derivation.steps
-
-    @property
-    def due_text(self) -> str:
-        """The due time as staff say it: ``11月24日(周二)下午3:00前``."""
-        return format_due(self.due)
 
     def to_dict(self, detail: str = "full") -> dict[str, Any]:
         """The JSON form; ``detail="lean"`` keeps what a routed case needs (milestone,
@@ -97,7 +95,7 @@ class Deadline:
         }
 
 
-#: ``Deadline`` from its 10 field values, positionally (built for every milestone).
+#: ``Deadline`` from its 11 field values, positionally (built for every milestone).
 _new_deadline = positional_builder(Deadline)
 
 
@@ -178,8 +176,8 @@ class DeadlinePlanner:
         due = compute_due(calendar, start, spec.within, milestone=milestone)
         name = calendar.name
         done[milestone] = _new_deadline(
-            milestone, self._labels.get(milestone, milestone), due.due, name,
-            self._calendar_labels.get(name, name), spec.text, spec.after, rule_id,
+            milestone, self._labels.get(milestone, milestone), due.due, format_due(due.due),
+            name, self._calendar_labels.get(name, name), spec.text, spec.after, rule_id,
             due.warnings, due)
         if due.warnings:
             warnings.extend(w for w in due.warnings if w not in warnings)

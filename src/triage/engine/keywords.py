@@ -53,14 +53,11 @@ NOTHING = Found(frozenset(), frozenset(), frozenset())
 
 
 class KeywordIndex:
-    """The words (ids ``0..n-1``), negation cues and regex atoms of a policy, in one RE2 set.
+    """The words (ids ``0..n-1``), negation cues and exception phrases of a policy, in one
+    RE2 set, and the policy's regexes (``RegexSet``), matched on the same UTF-8 bytes."""
 
-    The atoms are the literals the policy's regexes need (``RegexSet``): found in the same
-    pass as the words, they tell which regexes can match at all.
-    """
-
-    __slots__ = ("_atom_ids", "_cue_ids", "_cues", "_excepted", "_extra", "_n", "_needs",
-                 "_reach", "_regexes", "_set", "_strings", "_window", "_words")
+    __slots__ = ("_cue_ids", "_cues", "_excepted", "_extra", "_n", "_reach", "_regexes",
+                 "_set", "_strings", "_window", "_words")
 
     def __init__(self, words: Sequence[str], cues: Sequence[str], window: int,
                  regexes: RegexSet | None = None,
@@ -72,9 +69,8 @@ class KeywordIndex:
         self._window = window
         strings = list(words)
         ids = {word: kid for kid, word in enumerate(strings)}
-        atoms = regexes.atoms if regexes is not None else ()
         phrases = [p for ps in (exceptions or {}).values() for p in ps]
-        for extra in (*cues, *atoms, *phrases):
+        for extra in (*cues, *phrases):
             if extra and extra not in ids:
                 ids[extra] = len(strings)
                 strings.append(extra)
@@ -85,12 +81,6 @@ class KeywordIndex:
         self._cues = tuple(sorted({c for c in cues if c}))
         self._cue_ids = frozenset(ids[c] for c in self._cues)
         self._extra = frozenset(range(self._n, len(strings)))
-        needs = [0] * len(strings)
-        if regexes is not None:
-            for atom, patterns in zip(atoms, regexes.needs, strict=True):
-                needs[ids[atom]] |= patterns
-        self._needs = tuple(needs)
-        self._atom_ids = frozenset(ids[a] for a in atoms)
         self._regexes = regexes
         self._reach = window + max(map(len, words), default=0)
         self._set = _compile_set([re.escape(s) for s in strings])
@@ -105,15 +95,9 @@ class KeywordIndex:
         regexes = self._regexes
         if not folded or not self._strings:
             return NOTHING if regexes is None else Found(
-                frozenset(), frozenset(), frozenset(), regexes.mask(data, folded, 0))
+                frozenset(), frozenset(), frozenset(), regexes.mask(data, folded))
         matched = _match(self._set, data, folded, self._strings)
-        matches = 0
-        if regexes is not None:
-            needs = self._needs
-            clauses = 0  # the regexes' required literal sets that the text satisfies
-            for i in self._atom_ids.intersection(matched):
-                clauses |= needs[i]
-            matches = regexes.mask(data, folded, clauses)
+        matches = 0 if regexes is None else regexes.mask(data, folded)
         if not matched:
             return NOTHING if not matches else Found(frozenset(), frozenset(), frozenset(),
                                                      matches)

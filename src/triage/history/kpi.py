@@ -49,6 +49,7 @@ from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from ..deadlines.calendar import BusinessCalendar
+from ..deadlines.datefmt import format_due
 from ..deadlines.durations import DueTime, Duration, paused_due
 from ..deadlines.planner import Deadline
 from ..decision import Decision, RoleRef
@@ -688,7 +689,8 @@ def replayed_decision(case: Case, calendars: Mapping[str, BusinessCalendar]) -> 
         derivation = DueTime(name, length, record.received_at, due, (), item["milestone"],
                              _TRACE)
         deadlines.append(Deadline(item["milestone"], item.get("label", item["milestone"]),
-                                  due, name, "", within or "", None, "", (), derivation))
+                                  due, item.get("due_text") or format_due(due), name, "",
+                                  within or "", None, "", (), derivation))
     return Decision(record.complaint_id, record.request_type, record.handling,
                     record.category, record.subcategory, record.severity, record.flags,
                     RoleRef(record.owner_team, record.owner_team), (), (),

@@ -117,10 +117,23 @@ class _Conversion:
         return "".join(out)
 
     def _convert_around(self, piece: str, keep: Sequence[str]) -> str:
-        """``piece`` converted, but for the occurrences of ``keep``'s texts (longest first)."""
-        pattern = "|".join(re.escape(k) for k in sorted(keep, key=len, reverse=True))
-        parts = re.split(f"({pattern})", piece)
-        return "".join(part if i % 2 else self._convert(part) for i, part in enumerate(parts))
+        """``piece`` converted, but for the occurrences of ``keep``'s texts: the leftmost
+        first, the longest of those starting at one place. Found with ``str.find``: a regex
+        of the customer's values would be compiled anew for nearly every reply."""
+        texts = sorted({k for k in keep if k}, key=len, reverse=True)
+        convert, out, done = self._convert, [], 0
+        while True:
+            at, kept = len(piece), ""
+            for text in texts:  # longest first: a later one must start strictly earlier
+                found = piece.find(text, done, at + len(text) - 1)
+                if found >= 0 and found < at:
+                    at, kept = found, text
+            if not kept:
+                break
+            out += [convert(piece[done:at]), kept]
+            done = at + len(kept)
+        out.append(convert(piece[done:]))
+        return "".join(out)
 
 
 class ReplyWriter:
