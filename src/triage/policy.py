@@ -363,7 +363,8 @@ class Policy:
             specs = [(timed.rules[i].info.rule_id, timed.rules[i].info.outputs["deadlines"])
                      for i in trace.deadlines]
             specs.append((timed.default_hit.rule_id, timed.default_hit.outputs["deadlines"]))
-            deadlines, warnings = self._planner.plan(specs, ctx, ctx.received_at())
+            deadlines, warnings = self._planner.plan(specs, ctx, ctx.received_at(),
+                                                     tuple(trace.deadlines))
         reply = None
         script = outputs.get("script")
         if script is not None:

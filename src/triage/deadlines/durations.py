@@ -210,6 +210,9 @@ class DueTime:
     raw_trace: tuple[RawStep, ...] | None = field(repr=False, compare=False, default=None)
     retrace: Callable[[], tuple[RawStep, ...]] | None = field(
         repr=False, compare=False, default=None)
+    #: The steps in JSON form, once asked for (``step_dicts``).
+    json_steps: tuple[dict[str, Any], ...] | None = field(
+        repr=False, compare=False, default=None)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickle the steps themselves, not the calendar needed to record them again.
@@ -231,6 +234,16 @@ class DueTime:
     def steps(self) -> tuple[Step, ...]:
         """The derivation, first step the start, last step the due time."""
         return tuple(self._step(raw) for raw in self.trace)
+
+    def step_dicts(self) -> list[dict[str, Any]]:
+        """The steps in JSON form, new dicts each call; worked out once per deadline, which
+        a planner hands to every complaint received at the same instant (the explanation
+        of the same steps, labels included, was most of ``route --explain``'s deadlines)."""
+        kept = self.json_steps
+        if kept is None:
+            kept = tuple(s.to_dict() for s in self.steps)
+            object.__setattr__(self, "json_steps", kept)  # a cache of a pure function
+        return [dict(d) for d in kept]
 
     def _step(self, raw: RawStep) -> Step:
         kind, a, b, note, count, amount = raw
@@ -272,12 +285,12 @@ class DueTime:
             "start": self.start.isoformat(),
             "due": self.due.isoformat(),
             "due_text": format_due(self.due),
-            "steps": [s.to_dict() for s in self.steps],
+            "steps": self.step_dicts(),
             "warnings": list(self.warnings),
         }
 
 
-#: ``DueTime`` from its 8 field values, positionally (computed for every milestone).
+#: ``DueTime`` from its 9 field values, positionally (computed for every milestone).
 _new_due = positional_builder(DueTime)
 
 
@@ -380,13 +393,13 @@ def _compute(calendar: BusinessCalendar, start: datetime | DueTime, duration: Du
         step = _UNIT_US[unit] * dur.amount
         due = cal.from_epoch(us + step)
         clock: tuple[RawStep, ...] = (first, ("clock", 0, 0, None, None, step), _DUE)
-        return _new_due(cal.name, dur, local, due, inherited, milestone, clock, None)
+        return _new_due(cal.name, dur, local, due, inherited, milestone, clock, None, None)
     if unit == "d":
         if first[0] == "anchor" and local.time() == _MIDNIGHT:
             o -= 1  # an anchor due at 24:00 is the end of the day before, not the next day
         due = cal.midnight(o + dur.amount + 1)
         days: tuple[RawStep, ...] = (first, ("calendar_days", 0, 0, None, dur.amount, None), _DUE)
-        return _new_due(cal.name, dur, local, due, inherited, milestone, days, None)
+        return _new_due(cal.name, dur, local, due, inherited, milestone, days, None, None)
 
     found = None
     if not traced:
@@ -408,7 +421,7 @@ def _compute(calendar: BusinessCalendar, start: datetime | DueTime, duration: Du
         return DueTime(cal.name, dur, local, cal.from_epoch(found[0]), warnings, milestone,
                        tuple(rec.steps))
     return _new_due(cal.name, dur, local, cal.from_epoch(found[0]), warnings, milestone, None,
-                    partial(_retrace, cal, start, dur, milestone))
+                    partial(_retrace, cal, start, dur, milestone), None)
 
 
 def _retrace(cal: BusinessCalendar, start: datetime | DueTime, dur: Duration,

@@ -9,7 +9,7 @@ conventions are in ``docs/deadlines.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -91,7 +91,7 @@ class Deadline:
             "after": self.after,
             "rule_id": self.rule_id,
             "warnings": list(self.warnings),
-            "steps": [s.to_dict() for s in self.steps],
+            "steps": self.derivation.step_dicts(),
         }
 
 
@@ -99,11 +99,29 @@ class Deadline:
 _new_deadline = positional_builder(Deadline)
 
 
+#: Deadlines and warnings, as ``DeadlinePlanner.plan`` gives them.
+_Plan = tuple[tuple["Deadline", ...], tuple[str, ...]]
+
+#: A planner keeps the plans of the last few receipt instants (``plan`` with a ``key``),
+#: at most this many per instant.
+INSTANTS_KEPT = 4
+PLAN_CACHE = 256
+
+
 class DeadlinePlanner:
-    """Compiled once per policy: merges the milestones a complaint's rules set and times them."""
+    """Compiled once per policy: merges the milestones a complaint's rules set and times them.
+
+    Complaints received at the same instant whose rules set the same milestones get the
+    same deadlines: a plan asked for with a ``key`` is kept, for the ``INSTANTS_KEPT``
+    receipt instants used last, and given again, the same immutable Deadlines. A batch
+    routed with ``--now`` for the records without ``received_at``, or records stamped to
+    the minute in time order, hit it often; records at distinct instants pay two
+    dictionary look-ups, and few plans outlive their decision. Only results that the
+    arguments decide entirely are kept, so nothing a caller can see depends on it.
+    """
 
     __slots__ = ("_by_name", "_calendar_labels", "_calendars", "_choices", "_default",
-                 "_labels", "_order", "_zone")
+                 "_kept", "_labels", "_order", "_zone")
 
     def __init__(self, calendars: Mapping[str, BusinessCalendar],
                  choices: Mapping[str, CalendarChoice], default_calendar: str | None,
@@ -119,22 +137,51 @@ class DeadlinePlanner:
         zones = {calendar.tz for calendar in calendars.values()}
         #: The zone of every calendar, when they share one: the receipt is read in it once.
         self._zone = zones.pop() if len(zones) == 1 else None
+        self._kept: dict[tuple[datetime, Any], dict[Hashable, _Plan]] = {}
 
     @property
     def calendars(self) -> Mapping[str, BusinessCalendar]:
         return self._calendars
 
     def plan(self, specs: Iterable[tuple[str, Iterable[DeadlineSpec]]], ctx: Any,
-             received: datetime) -> tuple[tuple[Deadline, ...], tuple[str, ...]]:
+             received: datetime, key: Hashable = None
+             ) -> tuple[tuple[Deadline, ...], tuple[str, ...]]:
         """The deadlines from ``specs`` (rule id, milestones), strongest rule first.
 
         Returns the deadlines in the taxonomy's milestone order, and warnings (a year with
         no holiday data assumed ordinary, an anchor missing). Raises ``CalendarError``
         when a calendar's ``beyond_data`` is ``error`` and a deadline needs such a year.
+        ``key``: something equal exactly when ``specs`` are (the indexes of the rules that
+        set them); with it the plan is kept for the next complaint received at the same
+        instant with the same calendar choices.
         """
         zone = self._zone
         if zone is not None and received.tzinfo is not zone and received.tzinfo is not None:
             received = received.astimezone(zone)  # as compute_due would, once per milestone
+        if key is None:
+            return self._plan(specs, ctx, received)
+        kept = self._kept
+        at = (received, received.tzinfo)  # equal instants in two zones: written differently
+        plans = kept.pop(at, None)  # taken out and put back last: the least recent goes
+        if plans is None:
+            plans = {}
+            while len(kept) >= INSTANTS_KEPT:
+                try:
+                    del kept[next(iter(kept))]
+                except (KeyError, RuntimeError, StopIteration):  # another thread was quicker
+                    break
+        kept[at] = plans
+        choices = self._choices
+        memo = (key, tuple(c.pick(ctx) for c in choices.values())) if choices else key
+        plan = plans.get(memo)
+        if plan is None:
+            plan = self._plan(specs, ctx, received)
+            if len(plans) < PLAN_CACHE:
+                plans[memo] = plan
+        return plan
+
+    def _plan(self, specs: Iterable[tuple[str, Iterable[DeadlineSpec]]], ctx: Any,
+              received: datetime) -> tuple[tuple[Deadline, ...], tuple[str, ...]]:
         seen: set[str] = set()  # the first rule to set a milestone decides it
         done: dict[str, Deadline] = {}
         warnings: list[str] = []
