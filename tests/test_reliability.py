@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 import triage
 from triage.cli import main
+from triage.integrations import batch
 from triage.integrations.batch import decide_line, triage_lines
 from triage.integrations.store import PolicyStore
 from triage.language.schema import policy_json_schema
@@ -104,6 +106,23 @@ def test_process_pool_gives_the_same_lines_in_the_same_order() -> None:
     assert pooled == single
     assert len(pooled) == len(lines) - 1  # the blank line gives nothing
     assert [i for i, (error, _) in enumerate(pooled) if error] == [7, 11]
+
+
+def test_the_pool_reads_only_a_few_chunks_ahead_of_what_it_yields() -> None:
+    """Memory stays flat on a long input: when the first result comes out, the pool has
+    read at most AHEAD chunks per worker (plus the one being submitted), not the input."""
+    pulled = 0
+
+    def lines() -> Iterator[bytes]:
+        nonlocal pulled
+        for i in range(5_000):
+            pulled += 1
+            yield json.dumps({"id": f"m{i}", "channel": "phone", "text": "漏水"}).encode()
+
+    results = triage_lines(lines(), workers=2, chunk_size=10, now=NOW, detail="lean")
+    next(results)
+    assert pulled <= (batch.AHEAD * 2 + 1) * 10
+    assert sum(1 for _ in results) == 4_999 and pulled == 5_000
 
 
 _FORKED_POOL = """
