@@ -20,5 +20,5 @@ def compact(value: Any) -> str:
     """``value`` as JSON text with no spaces, non-ASCII characters as they are."""
     try:
         return orjson.dumps(value).decode()
-    except (TypeError, orjson.JSONEncodeError):  # what orjson will not encode
+    except TypeError:  # orjson.JSONEncodeError is one: a value orjson will not encode
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -100,7 +100,7 @@ _new_deadline = positional_builder(Deadline)
 
 
 #: Deadlines and warnings, as ``DeadlinePlanner.plan`` gives them.
-_Plan = tuple[tuple["Deadline", ...], tuple[str, ...]]
+_Plan = tuple[tuple[Deadline, ...], tuple[str, ...]]
 
 #: A planner keeps the plans of the last few receipt instants (``plan`` with a ``key``),
 #: at most this many per instant.
@@ -144,8 +144,7 @@ class DeadlinePlanner:
         return self._calendars
 
     def plan(self, specs: Iterable[tuple[str, Iterable[DeadlineSpec]]], ctx: Any,
-             received: datetime, key: Hashable = None
-             ) -> tuple[tuple[Deadline, ...], tuple[str, ...]]:
+             received: datetime, key: Hashable = None) -> _Plan:
         """The deadlines from ``specs`` (rule id, milestones), strongest rule first.
 
         Returns the deadlines in the taxonomy's milestone order, and warnings (a year with
@@ -181,7 +180,7 @@ class DeadlinePlanner:
         return plan
 
     def _plan(self, specs: Iterable[tuple[str, Iterable[DeadlineSpec]]], ctx: Any,
-              received: datetime) -> tuple[tuple[Deadline, ...], tuple[str, ...]]:
+              received: datetime) -> _Plan:
         seen: set[str] = set()  # the first rule to set a milestone decides it
         done: dict[str, Deadline] = {}
         warnings: list[str] = []
